@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app sip_tracker
+CATALOGS := $(wildcard sip_tracker/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: run test lint bench translations clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ -l $(word 3,$(subst /, ,$<)) -d sip_tracker/translations >/dev/null
+
+setup: $(STAMP) $(COMPILED)
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: setup
+	$(BIN)/pytest -q
+	@if [ -n "$$SIP_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$SIP_TEST_DATABASE_URL) =="; \
+	  SIP_TEST_BACKEND=postgresql $(BIN)/pytest -q -m "not e2e"; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o sip_tracker/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i sip_tracker/translations/messages.pot -d sip_tracker/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance/*.db

@@ -1,0 +1,46 @@
+"""sip-tracker: a case tracker for samordnad individuell plan (SIP)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Assemble the application: config, extensions, blueprints, handlers."""
+    from sip_tracker import cli, errors, i18n
+    from sip_tracker.config import load_config
+    from sip_tracker.db import db
+    from sip_tracker.extensions import csrf, login_manager, migrate
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+
+    from sip_tracker.audit.views import bp as audit_bp
+    from sip_tracker.auth.views import bp as auth_bp
+    from sip_tracker.cases.views import bp as cases_bp
+    from sip_tracker.organizations.views import bp as organizations_bp
+    from sip_tracker.people.views import bp as people_bp
+
+    for blueprint in (auth_bp, organizations_bp, people_bp, cases_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+    errors.register_handlers(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,63 @@
+"""Users, their roles, and the units a reviewer reviews."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import Column, Enum, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sip_tracker.db import db, utcnow
+from sip_tracker.organizations.models import Unit
+
+
+class Role(StrEnum):
+    SAMORDNARE = "samordnare"
+    GRANSKARE = "granskare"
+    ADMINISTRATOR = "administrator"
+
+
+review_units = Table(
+    "user_review_unit",
+    db.metadata,
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    """A staff member at one unit of one huvudman."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    reviewed_units: Mapped[list[Unit]] = relationship(secondary=review_units, order_by=Unit.name)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users at login and load
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMINISTRATOR
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role == Role.GRANSKARE
+
+    def __str__(self) -> str:
+        return self.name

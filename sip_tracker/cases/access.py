@@ -1,0 +1,84 @@
+"""Who may see and change a case: the units taking part in it, under the person's consent.
+
+Patientdatalagen's inner secrecy: access follows need, unit by unit. A unit takes part in
+a case if it started the case, or if it was invited and the current consent covers it.
+Everyone else, other units of the same huvudman included, is told the case does not exist.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+
+from sip_tracker.audit.services import record
+from sip_tracker.auth.models import Role, User
+from sip_tracker.cases.codes import FINAL_STAGES
+from sip_tracker.cases.models import Consent, Participant, SipCase, consent_unit
+from sip_tracker.db import db
+
+
+def unit_takes_part(case: SipCase, unit_id: int) -> bool:
+    """Whether the unit started the case, or was invited and is covered by current consent."""
+    if case.initiating_unit_id == unit_id:
+        return True
+    consent = case.active_consent
+    if consent is None or not consent.covers(unit_id):
+        return False
+    return any(p.unit_id == unit_id for p in case.participants)
+
+
+def _acting_unit_ids(user: User) -> list[int]:
+    if user.role == Role.GRANSKARE:
+        return [unit.id for unit in user.reviewed_units]
+    return [user.unit_id]
+
+
+def can_view_case(user: User, case: SipCase) -> bool:
+    return any(unit_takes_part(case, unit_id) for unit_id in _acting_unit_ids(user))
+
+
+def can_change_case(user: User, case: SipCase) -> bool:
+    """Coordinators and administrators of a taking-part unit change open cases; reviewers never."""
+    if user.role == Role.GRANSKARE:
+        return False
+    return can_view_case(user, case) and case.stage not in FINAL_STAGES
+
+
+def taking_part_clause(unit_ids: list[int]) -> ColumnElement[bool]:
+    """SQL for unit_takes_part over a set of units, for lists and counts."""
+    if not unit_ids:
+        return false()
+    latest_consent = (
+        select(func.max(Consent.id)).where(Consent.case_id == SipCase.id).scalar_subquery()
+    )
+    covered_participant = exists().where(
+        Participant.case_id == SipCase.id,
+        Participant.unit_id.in_(unit_ids),
+        Consent.id == latest_consent,
+        Consent.withdrawn_on.is_(None),
+        consent_unit.c.consent_id == Consent.id,
+        consent_unit.c.unit_id == Participant.unit_id,
+    )
+    return or_(SipCase.initiating_unit_id.in_(unit_ids), and_(covered_participant))
+
+
+def visible_to(user: User) -> ColumnElement[bool]:
+    return taking_part_clause(_acting_unit_ids(user))
+
+
+def load_case(case_id: int, *, change: bool = False) -> SipCase:
+    """The case if the current user may see it (404 otherwise), logging the read.
+
+    With change=True the user must also be allowed to change it (403); the service that
+    makes the change writes its own audit row.
+    """
+    case = db.session.get(SipCase, case_id)
+    if case is None or not can_view_case(current_user, case):
+        abort(404)
+    if change:
+        if not can_change_case(current_user, case):
+            abort(403)
+    else:
+        record("case.read", user=current_user, person_id=case.person_id, case_id=case.id)
+    return case

@@ -1,0 +1,330 @@
+"""Changes to a SIP case. Services flush and audit; the view commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+
+from sip_tracker.audit.services import record
+from sip_tracker.auth.models import User
+from sip_tracker.cases.codes import (
+    CaseRoleKind,
+    ConsentGiver,
+    ConsentMethod,
+    NeedArea,
+    Origin,
+    ParticipantKind,
+    Sakomrade,
+    Stage,
+)
+from sip_tracker.cases.models import (
+    CaseRole,
+    CaseSakomrade,
+    Consent,
+    Need,
+    Participant,
+    SipCase,
+)
+from sip_tracker.cases.workflow import move, refresh_due
+from sip_tracker.db import db
+from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition
+from sip_tracker.organizations.models import Unit
+from sip_tracker.people.models import Person, RelatedPerson, RelationKind
+
+
+def _audit(action: str, case: SipCase, user: User, detail: str | None = None) -> None:
+    record(action, user=user, person_id=case.person_id, case_id=case.id, detail=detail)
+
+
+def create_case(
+    *,
+    person: Person,
+    user: User,
+    origin: Origin,
+    utskrivningsklar_on: date | None,
+    sakomraden: Iterable[Sakomrade],
+    need_description: str,
+) -> SipCase:
+    """Open a case at 'behov identifierat', with the user's unit as initiativtagare."""
+    if origin == Origin.UTSKRIVNING and utskrivningsklar_on is None:
+        raise DomainError(_("Ange datum för utskrivningsklar när SIP:en gäller utskrivning."))
+    case = SipCase(
+        person=person,
+        origin=origin,
+        utskrivningsklar_on=utskrivningsklar_on if origin == Origin.UTSKRIVNING else None,
+        need_description=need_description.strip(),
+        initiating_unit_id=user.unit_id,
+        created_by=user,
+        stage=Stage.BEHOV_IDENTIFIERAT,
+        sakomraden=[CaseSakomrade(code=code) for code in dict.fromkeys(sakomraden)],
+        roles=[
+            CaseRole(
+                kind=CaseRoleKind.INITIATIVTAGARE,
+                unit_id=user.unit_id,
+                person_name=user.name,
+                user_id=user.id,
+            )
+        ],
+    )
+    db.session.add(case)
+    db.session.flush()
+    from sip_tracker.cases.models import StageEvent
+
+    case.events.append(
+        StageEvent(from_stage=None, to_stage=Stage.BEHOV_IDENTIFIERAT, user_id=user.id)
+    )
+    refresh_due(case)
+    db.session.flush()
+    _audit("case.create", case, user)
+    return case
+
+
+def update_case_details(
+    case: SipCase,
+    *,
+    user: User,
+    origin: Origin,
+    utskrivningsklar_on: date | None,
+    sakomraden: Iterable[Sakomrade],
+    need_description: str,
+) -> None:
+    if origin == Origin.UTSKRIVNING and utskrivningsklar_on is None:
+        raise DomainError(_("Ange datum för utskrivningsklar när SIP:en gäller utskrivning."))
+    case.origin = origin
+    case.utskrivningsklar_on = utskrivningsklar_on if origin == Origin.UTSKRIVNING else None
+    case.need_description = need_description.strip()
+    wanted = list(dict.fromkeys(sakomraden))
+    case.sakomraden = [s for s in case.sakomraden if s.code in wanted] + [
+        CaseSakomrade(code=code) for code in wanted if code not in {s.code for s in case.sakomraden}
+    ]
+    refresh_due(case)
+    db.session.flush()
+    _audit("case.update", case, user)
+
+
+def start_preparation(case: SipCase, *, user: User) -> None:
+    move(case, Stage.FORBEREDELSE, user=user)
+    db.session.flush()
+    _audit("case.stage", case, user, Stage.FORBEREDELSE)
+
+
+def set_role(
+    case: SipCase, *, user: User, kind: CaseRoleKind, unit: Unit, person_name: str
+) -> CaseRole:
+    """Name the unit and person holding a role (mötesledare, huvudansvarig, …)."""
+    person_name = person_name.strip()
+    if not person_name:
+        raise DomainError(_("Ange namnet på personen som har rollen."))
+    role = case.role(kind)
+    if role is None:
+        role = CaseRole(kind=kind, unit=unit, person_name=person_name)
+        case.roles.append(role)
+    else:
+        role.unit = unit
+        role.person_name = person_name
+        role.user_id = None
+    db.session.flush()
+    _audit("case.role", case, user, f"{kind}: {unit.name}, {person_name}")
+    return role
+
+
+def record_consent(
+    case: SipCase,
+    *,
+    user: User,
+    given_by: ConsentGiver,
+    guardian: RelatedPerson | None,
+    method: ConsentMethod,
+    given_on: date,
+    units: Sequence[Unit],
+    other_organisations: str | None,
+    exclusions: str | None,
+    today: date | None = None,
+) -> Consent:
+    """Record a consent: for a child it is the vårdnadshavare who gives it."""
+    today = today or date.today()
+    if given_on > today:
+        raise DomainError(_("Samtyckets datum kan inte ligga i framtiden."))
+    if not units:
+        raise DomainError(_("Välj minst en enhet som samtycket gäller."))
+    if given_by == ConsentGiver.VARDNADSHAVARE:
+        if (
+            guardian is None
+            or guardian.person_id != case.person_id
+            or guardian.kind != RelationKind.VARDNADSHAVARE
+        ):
+            raise DomainError(_("Välj vilken vårdnadshavare som lämnade samtycket."))
+    elif case.person.is_child_on(today):
+        raise DomainError(_("Personen är under 18 år: samtycket lämnas av en vårdnadshavare."))
+    consent = Consent(
+        given_by=given_by,
+        guardian=guardian if given_by == ConsentGiver.VARDNADSHAVARE else None,
+        method=method,
+        given_on=given_on,
+        units=list(units),
+        other_organisations=(other_organisations or "").strip() or None,
+        exclusions=(exclusions or "").strip() or None,
+        recorded_by_id=user.id,
+    )
+    case.consents.append(consent)
+    db.session.flush()
+    _audit("consent.record", case, user, ", ".join(u.name for u in units))
+    return consent
+
+
+def withdraw_consent(case: SipCase, *, user: User, withdrawn_on: date, note: str | None) -> None:
+    """Record that consent was withdrawn: the case is shared no further."""
+    consent = case.active_consent
+    if consent is None:
+        raise DomainError(_("Det finns inget gällande samtycke att återkalla."))
+    if withdrawn_on < consent.given_on:
+        raise DomainError(_("Samtycket kan inte återkallas före det lämnades."))
+    consent.withdrawn_on = withdrawn_on
+    consent.withdrawal_note = (note or "").strip() or None
+    consent.withdrawal_recorded_by_id = user.id
+    db.session.flush()
+    _audit("consent.withdraw", case, user)
+
+
+def require_consent_for(case: SipCase, units: Iterable[Unit]) -> None:
+    """Refuse to share with units the current consent does not cover."""
+    consent = case.active_consent
+    if consent is None:
+        if case.withdrawn_consent is not None:
+            raise ConsentMissing(
+                _("Samtycket har återkallats. Ärendet delas inte vidare med andra organisationer.")
+            )
+        raise ConsentMissing(
+            _("Registrera samtycke innan kallelsen skickas till andra organisationer.")
+        )
+    uncovered = [u for u in units if u.id != case.initiating_unit_id and not consent.covers(u.id)]
+    if uncovered:
+        raise ConsentMissing(
+            _(
+                "Samtycket omfattar inte: %(units)s. Registrera ett nytt samtycke eller ta bort"
+                " dem från kallelsen.",
+                units=", ".join(u.name for u in uncovered),
+            )
+        )
+
+
+@dataclass
+class NeedInput:
+    area: NeedArea
+    description: str
+    current_support: str | None = None
+
+
+def save_kartlaggning(
+    case: SipCase, *, user: User, what_matters: str, needs: Sequence[NeedInput]
+) -> None:
+    """Save the person's own words on what matters, and the needs per life area."""
+    case.what_matters = what_matters.strip()
+    case.needs = [
+        Need(
+            area=n.area,
+            description=n.description.strip(),
+            current_support=(n.current_support or "").strip() or None,
+        )
+        for n in needs
+        if n.description.strip()
+    ]
+    db.session.flush()
+    _audit("kartlaggning.update", case, user)
+
+
+def add_participant(
+    case: SipCase,
+    *,
+    user: User,
+    kind: ParticipantKind,
+    unit: Unit | None = None,
+    related_person: RelatedPerson | None = None,
+    name: str | None = None,
+    organisation: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> Participant:
+    """Add someone who takes part: a unit, a närstående of the person, or another actor."""
+    if kind == ParticipantKind.ENHET:
+        if unit is None:
+            raise DomainError(_("Välj vilken enhet som ska delta."))
+        if any(p.unit_id == unit.id for p in case.participants):
+            raise DomainError(_("%(unit)s deltar redan.", unit=unit.name))
+        related_person = None
+    elif kind == ParticipantKind.NARSTAENDE:
+        if related_person is None or related_person.person_id != case.person_id:
+            raise DomainError(_("Välj en närstående till personen."))
+        if any(p.related_person_id == related_person.id for p in case.participants):
+            raise DomainError(_("%(name)s deltar redan.", name=related_person.name))
+        unit = None
+    else:
+        if not (name or "").strip() and not (organisation or "").strip():
+            raise DomainError(_("Ange namn eller organisation för deltagaren."))
+        unit = related_person = None
+    participant = Participant(
+        kind=kind,
+        unit=unit,
+        related_person=related_person,
+        name=(name or "").strip() or None,
+        organisation=(organisation or "").strip() or None,
+        email=(email or "").strip() or None,
+        phone=(phone or "").strip() or None,
+    )
+    case.participants.append(participant)
+    db.session.flush()
+    _audit("participant.add", case, user, participant.display_name)
+    return participant
+
+
+def remove_participant(case: SipCase, participant: Participant, *, user: User) -> None:
+    from sqlalchemy import select
+
+    from sip_tracker.meetings.models import Invitation
+
+    if db.session.scalar(
+        select(Invitation.id).where(Invitation.participant_id == participant.id).limit(1)
+    ):
+        raise DomainError(
+            _(
+                "%(name)s är redan kallad till ett möte och kan inte tas bort.",
+                name=participant.display_name,
+            )
+        )
+    case.participants.remove(participant)
+    db.session.flush()
+    _audit("participant.remove", case, user, participant.display_name)
+
+
+def decline_case(case: SipCase, *, user: User, note: str) -> None:
+    """The person does not want a SIP: the case ends as declined."""
+    move(case, Stage.AVBOJD, user=user, note=note.strip() or None)
+    case.end_reason = note.strip() or None
+    refresh_due(case)
+    db.session.flush()
+    _audit("case.stage", case, user, Stage.AVBOJD)
+
+
+def abort_case(case: SipCase, *, user: User, reason: str) -> None:
+    """End the case early; a reason is required."""
+    if not reason.strip():
+        raise InvalidTransition(_("Ange varför ärendet avbryts."))
+    move(case, Stage.AVBRUTEN, user=user, note=reason.strip())
+    case.end_reason = reason.strip()
+    refresh_due(case)
+    db.session.flush()
+    _audit("case.stage", case, user, Stage.AVBRUTEN)
+
+
+def close_case(case: SipCase, *, user: User, reason: str) -> None:
+    """Close a case whose plan has been established; a reason is required."""
+    if not reason.strip():
+        raise InvalidTransition(_("Ange skälet till att ärendet avslutas."))
+    move(case, Stage.AVSLUTAD, user=user, note=reason.strip())
+    case.end_reason = reason.strip()
+    refresh_due(case)
+    db.session.flush()
+    _audit("case.stage", case, user, Stage.AVSLUTAD)

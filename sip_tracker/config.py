@@ -1,0 +1,49 @@
+"""Configuration: safe defaults for a laptop, secrets from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """The environment does not hold what production needs."""
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    """Build the config from the environment; refuse production without a SECRET_KEY."""
+    production = os.environ.get("SIP_ENV", "development") == "production"
+    secret_key = os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise ConfigError("SECRET_KEY must be set when SIP_ENV=production")
+        secret_key = _development_secret(Path(instance_path))
+    database_url = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "sip_tracker.db")
+    )
+    return {
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+        "LANGUAGES": ("sv", "en"),
+        "CASES_PER_PAGE": 20,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def _development_secret(instance: Path) -> str:
+    """Keep one random key per checkout so sessions survive restarts on a laptop."""
+    instance.mkdir(parents=True, exist_ok=True)
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

@@ -1,0 +1,533 @@
+"""Demo data: users of every role and about twenty cases spread over every stage.
+
+Personnummer here use serial numbers 980–999, the range Skatteverket keeps for test
+persons, with correct check digits. Dates are set relative to today so the overview
+always has something due, overdue and upcoming.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from stdnum import luhn
+
+from sip_tracker.auth.models import Role, User
+from sip_tracker.auth.services import create_user
+from sip_tracker.cases import services as cases
+from sip_tracker.cases.codes import (
+    CaseRoleKind,
+    ConsentGiver,
+    ConsentMethod,
+    NeedArea,
+    Origin,
+    Outcome,
+    ParticipantKind,
+    Response,
+    Sakomrade,
+    Stage,
+)
+from sip_tracker.cases.models import SipCase
+from sip_tracker.db import db
+from sip_tracker.i18n import to_utc
+from sip_tracker.meetings import services as meetings
+from sip_tracker.organizations.models import Unit
+from sip_tracker.people.models import RelatedPerson, RelationKind
+from sip_tracker.people.services import create_person
+from sip_tracker.plans import services as plans
+
+DEMO_PASSWORD = "demo-losenord-2026"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    role: Role
+    unit: str
+    reviews: tuple[str, ...] = ()
+
+
+DEMO_USERS = (
+    DemoUser(
+        "anna.lind@stockholm.sip.example",
+        "Anna Lind",
+        Role.SAMORDNARE,
+        "Socialtjänsten Stockholm, vuxenenheten",
+    ),
+    DemoUser("bo.ek@regionstockholm.sip.example", "Bo Ek", Role.SAMORDNARE, "Vårdcentral Rinkeby"),
+    DemoUser(
+        "cecilia.berg@huddinge.sip.example",
+        "Cecilia Berg",
+        Role.SAMORDNARE,
+        "Biståndsenheten äldreomsorg Huddinge",
+    ),
+    DemoUser(
+        "david.holm@regionstockholm.sip.example",
+        "David Holm",
+        Role.SAMORDNARE,
+        "Geriatriska kliniken Huddinge",
+    ),
+    DemoUser(
+        "eva.sund@nacka.sip.example",
+        "Eva Sund",
+        Role.SAMORDNARE,
+        "Socialtjänsten Nacka, barn och unga",
+    ),
+    DemoUser(
+        "fredrik.dahl@regionstockholm.sip.example",
+        "Fredrik Dahl",
+        Role.SAMORDNARE,
+        "Barn- och ungdomspsykiatri (BUP) Nacka",
+    ),
+    DemoUser(
+        "stina.strand@stockholm.sip.example",
+        "Stina Strand",
+        Role.SAMORDNARE,
+        "Socialtjänsten Stockholm, vuxenenheten",
+    ),
+    DemoUser(
+        "gun.granskare@regionstockholm.sip.example",
+        "Gun Granath",
+        Role.GRANSKARE,
+        "Vårdcentral Rinkeby",
+        reviews=(
+            "Vårdcentral Rinkeby",
+            "Geriatriska kliniken Huddinge",
+            "Barn- och ungdomspsykiatri (BUP) Nacka",
+        ),
+    ),
+    DemoUser(
+        "admin@sip.example", "Ali Admin", Role.ADMINISTRATOR, "Akutsjukhuset, medicinavdelning 12"
+    ),
+)
+
+
+def test_personnummer(born: date, serial: int) -> str:
+    """A valid 12-digit personnummer in Skatteverket's test range (serial 980–999)."""
+    nine = f"{born:%y%m%d}{serial:03d}"
+    return f"{born:%Y}{nine[2:]}{luhn.calc_check_digit(nine)}"
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    given: str
+    family: str
+    born: date
+    stage: Stage
+    coordinator: str  # email of the initiating user
+    partner_unit: str
+    sakomrade: Sakomrade
+    origin: Origin = Origin.ANNAN
+    days_ago: int = 30  # when the need was identified
+
+
+D = date
+DEMO_CASES = (
+    DemoCase(
+        "Karin",
+        "Nilsson",
+        D(1941, 3, 14),
+        Stage.BEHOV_IDENTIFIERAT,
+        "david.holm@regionstockholm.sip.example",
+        "Biståndsenheten äldreomsorg Huddinge",
+        Sakomrade.ALDRE,
+        Origin.UTSKRIVNING,
+        days_ago=1,
+    ),
+    DemoCase(
+        "Olle",
+        "Persson",
+        D(1938, 11, 2),
+        Stage.BEHOV_IDENTIFIERAT,
+        "david.holm@regionstockholm.sip.example",
+        "Kommunal hälso- och sjukvård Huddinge",
+        Sakomrade.ALDRE,
+        Origin.UTSKRIVNING,
+        days_ago=6,
+    ),
+    DemoCase(
+        "Sara",
+        "Mohammed",
+        D(1990, 6, 21),
+        Stage.BEHOV_IDENTIFIERAT,
+        "anna.lind@stockholm.sip.example",
+        "Psykiatrisk öppenvård Södermalm",
+        Sakomrade.PSYKISK_OHALSA,
+        days_ago=2,
+    ),
+    DemoCase(
+        "Leo",
+        "Johansson",
+        D(2012, 4, 8),
+        Stage.FORBEREDELSE,
+        "eva.sund@nacka.sip.example",
+        "Barn- och ungdomspsykiatri (BUP) Nacka",
+        Sakomrade.BARN_UNGA,
+        days_ago=8,
+    ),
+    DemoCase(
+        "Maja",
+        "Karlsson",
+        D(1985, 9, 30),
+        Stage.FORBEREDELSE,
+        "bo.ek@regionstockholm.sip.example",
+        "Socialtjänsten Stockholm, vuxenenheten",
+        Sakomrade.PSYKISK_OHALSA,
+        days_ago=10,
+    ),
+    DemoCase(
+        "Gösta",
+        "Lundqvist",
+        D(1936, 1, 19),
+        Stage.KALLAD,
+        "david.holm@regionstockholm.sip.example",
+        "Biståndsenheten äldreomsorg Huddinge",
+        Sakomrade.ALDRE,
+        Origin.UTSKRIVNING,
+        days_ago=4,
+    ),
+    DemoCase(
+        "Amir",
+        "Hassan",
+        D(1979, 12, 5),
+        Stage.KALLAD,
+        "anna.lind@stockholm.sip.example",
+        "Vårdcentral Rinkeby",
+        Sakomrade.PSYKISK_OHALSA,
+        days_ago=12,
+    ),
+    DemoCase(
+        "Elsa",
+        "Björk",
+        D(2009, 2, 17),
+        Stage.KALLAD,
+        "fredrik.dahl@regionstockholm.sip.example",
+        "Socialtjänsten Nacka, barn och unga",
+        Sakomrade.BARN_UNGA,
+        days_ago=15,
+    ),
+    DemoCase(
+        "Tomas",
+        "Wikström",
+        D(1968, 7, 3),
+        Stage.MOTE_HALLET,
+        "stina.strand@stockholm.sip.example",
+        "Psykiatrisk öppenvård Södermalm",
+        Sakomrade.PSYKISK_OHALSA,
+        days_ago=25,
+    ),
+    DemoCase(
+        "Ingrid",
+        "Sjöberg",
+        D(1944, 5, 27),
+        Stage.MOTE_HALLET,
+        "cecilia.berg@huddinge.sip.example",
+        "Geriatriska kliniken Huddinge",
+        Sakomrade.ALDRE,
+        Origin.UTSKRIVNING,
+        days_ago=20,
+    ),
+    DemoCase(
+        "Noah",
+        "Eriksson",
+        D(2015, 10, 11),
+        Stage.PLAN_FASTSTALLD,
+        "eva.sund@nacka.sip.example",
+        "Barn- och ungdomspsykiatri (BUP) Nacka",
+        Sakomrade.BARN_UNGA,
+        days_ago=45,
+    ),
+    DemoCase(
+        "Fatima",
+        "Ali",
+        D(1972, 8, 9),
+        Stage.PLAN_FASTSTALLD,
+        "bo.ek@regionstockholm.sip.example",
+        "Socialtjänsten Stockholm, vuxenenheten",
+        Sakomrade.FUNKTIONSNEDSATTNING,
+        days_ago=60,
+    ),
+    DemoCase(
+        "Per",
+        "Gustafsson",
+        D(1950, 3, 3),
+        Stage.PLAN_FASTSTALLD,
+        "david.holm@regionstockholm.sip.example",
+        "Kommunal hälso- och sjukvård Huddinge",
+        Sakomrade.ALDRE,
+        Origin.UTSKRIVNING,
+        days_ago=120,
+    ),
+    DemoCase(
+        "Lina",
+        "Håkansson",
+        D(1995, 12, 24),
+        Stage.UPPFOLJNING,
+        "anna.lind@stockholm.sip.example",
+        "Psykiatrisk öppenvård Södermalm",
+        Sakomrade.PSYKISK_OHALSA,
+        days_ago=150,
+    ),
+    DemoCase(
+        "Erik",
+        "Axelsson",
+        D(1958, 6, 6),
+        Stage.UPPFOLJNING,
+        "cecilia.berg@huddinge.sip.example",
+        "Geriatriska kliniken Huddinge",
+        Sakomrade.ALDRE,
+        days_ago=200,
+    ),
+    DemoCase(
+        "Wilma",
+        "Lindgren",
+        D(2010, 1, 29),
+        Stage.UPPFOLJNING,
+        "fredrik.dahl@regionstockholm.sip.example",
+        "Socialtjänsten Nacka, barn och unga",
+        Sakomrade.FUNKTIONSNEDSATTNING,
+        days_ago=240,
+    ),
+    DemoCase(
+        "Hans",
+        "Olofsson",
+        D(1947, 9, 15),
+        Stage.AVSLUTAD,
+        "david.holm@regionstockholm.sip.example",
+        "Biståndsenheten äldreomsorg Huddinge",
+        Sakomrade.ALDRE,
+        Origin.UTSKRIVNING,
+        days_ago=300,
+    ),
+    DemoCase(
+        "Sofia",
+        "Berglund",
+        D(1988, 4, 1),
+        Stage.AVSLUTAD,
+        "stina.strand@stockholm.sip.example",
+        "Vårdcentral Rinkeby",
+        Sakomrade.PSYKISK_OHALSA,
+        days_ago=280,
+    ),
+    DemoCase(
+        "Mats",
+        "Engström",
+        D(1963, 2, 12),
+        Stage.AVBOJD,
+        "anna.lind@stockholm.sip.example",
+        "Vårdcentral Rinkeby",
+        Sakomrade.PSYKISK_OHALSA,
+        days_ago=40,
+    ),
+    DemoCase(
+        "Kerstin",
+        "Falk",
+        D(1939, 8, 22),
+        Stage.AVBRUTEN,
+        "cecilia.berg@huddinge.sip.example",
+        "Geriatriska kliniken Huddinge",
+        Sakomrade.ALDRE,
+        days_ago=90,
+    ),
+)
+
+
+def _unit(name: str) -> Unit:
+    unit = db.session.scalar(select(Unit).where(Unit.name == name))
+    if unit is None:
+        raise LookupError(f"reference unit missing: {name}")
+    return unit
+
+
+def _moment(day: date, hour: int = 10) -> datetime:
+    return to_utc(datetime.combine(day, time(hour, 0)))
+
+
+def _stamp(case: SipCase, day: date) -> None:
+    """Date the latest stage change, so the history reads like real work over weeks."""
+    case.events[-1].at = _moment(day, 9)
+
+
+def load_demo_data(today: date | None = None) -> tuple[int, int]:
+    """Create the demo users and cases; the caller commits."""
+    today = today or date.today()
+    users: dict[str, User] = {}
+    for spec in DEMO_USERS:
+        users[spec.email] = create_user(
+            email=spec.email,
+            name=spec.name,
+            password=DEMO_PASSWORD,
+            role=spec.role,
+            unit=_unit(spec.unit),
+            reviewed_units=[_unit(n) for n in spec.reviews],
+        )
+    for serial, case_spec in enumerate(DEMO_CASES, start=980):
+        _build_case(case_spec, users[case_spec.coordinator], serial, today)
+    return len(users), len(DEMO_CASES)
+
+
+def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase:
+    person = create_person(
+        user=user,
+        identifier=test_personnummer(spec.born, serial),
+        given_name=spec.given,
+        family_name=spec.family,
+        phone="070-123 45 67",
+        email=None,
+        address=None,
+    )
+    child = person.is_child_on(today)
+    relative = RelatedPerson(
+        kind=RelationKind.VARDNADSHAVARE if child else RelationKind.NARSTAENDE,
+        name=f"{'Maria' if child else 'Jonas'} {spec.family}",
+        relation="mamma" if child else "son",
+        phone="073-765 43 21",
+    )
+    person.related.append(relative)
+    db.session.flush()
+
+    start = today - timedelta(days=spec.days_ago)
+    case = cases.create_case(
+        person=person,
+        user=user,
+        origin=spec.origin,
+        utskrivningsklar_on=start if spec.origin == Origin.UTSKRIVNING else None,
+        sakomraden=[spec.sakomrade],
+        need_description=f"{spec.given} behöver samordnade insatser från kommun och region.",
+    )
+    case.created_at = case.events[-1].at = _moment(start, 8)
+    if spec.stage == Stage.BEHOV_IDENTIFIERAT:
+        return case
+    if spec.stage == Stage.AVBRUTEN:
+        cases.abort_case(case, user=user, reason="Personen flyttade till en annan region.")
+        _stamp(case, start + timedelta(days=5))
+        return case
+
+    cases.start_preparation(case, user=user)
+    _stamp(case, start)
+    if spec.stage == Stage.AVBOJD:
+        cases.decline_case(case, user=user, note="Personen vill inte ha en SIP just nu.")
+        _stamp(case, start + timedelta(days=3))
+        return case
+
+    partner = _unit(spec.partner_unit)
+    unit_participant = cases.add_participant(
+        case, user=user, kind=ParticipantKind.ENHET, unit=partner, name="Kontaktperson"
+    )
+    relative_participant = cases.add_participant(
+        case, user=user, kind=ParticipantKind.NARSTAENDE, related_person=relative
+    )
+    cases.save_kartlaggning(
+        case,
+        user=user,
+        what_matters=f"Att få bo kvar hemma och känna mig trygg. ({spec.given})",
+        needs=[
+            cases.NeedInput(NeedArea.HALSA, "Behöver hjälp med läkemedel."),
+            cases.NeedInput(NeedArea.VARDAG, "Behöver stöd med inköp och städning."),
+        ],
+    )
+    if spec.stage == Stage.FORBEREDELSE:
+        return case
+
+    consent_day = start + timedelta(days=1)
+    cases.record_consent(
+        case,
+        user=user,
+        given_by=ConsentGiver.VARDNADSHAVARE if child else ConsentGiver.PERSON,
+        guardian=relative if child else None,
+        method=ConsentMethod.SKRIFTLIGT,
+        given_on=consent_day,
+        units=[user.unit, partner],
+        other_organisations=None,
+        exclusions=None,
+        today=today,
+    )
+    meeting_day = (
+        start + timedelta(days=7) if spec.stage != Stage.KALLAD else today + timedelta(days=4)
+    )
+    meeting = meetings.schedule_meeting(
+        case,
+        user=user,
+        starts_at=_moment(meeting_day, 13),
+        duration_minutes=60,
+        place="Mötesrum Ljuset, plan 2",
+        video_link=None,
+        participants=[unit_participant, relative_participant],
+    )
+    meetings.send_kallelse(case, meeting, user=user)
+    meeting.kallelse_sent_at = _moment(min(start + timedelta(days=2), today), 11)
+    _stamp(case, min(start + timedelta(days=2), today))
+    for invitation in meeting.invitations:
+        meetings.record_response(case, invitation, user=user, response=Response.KOMMER)
+    if spec.stage == Stage.KALLAD:
+        return case
+
+    meetings.record_meeting_held(
+        case,
+        meeting,
+        user=user,
+        held_at=_moment(meeting_day, 14),
+        person_attended=True,
+        attended={i.id: True for i in meeting.invitations},
+        notes="Personen berättade om sin vardag. Alla parter var överens om insatserna.",
+    )
+    _stamp(case, meeting_day)
+    if spec.stage == Stage.MOTE_HALLET:
+        return case
+
+    cases.set_role(
+        case, user=user, kind=CaseRoleKind.HUVUDANSVARIG, unit=user.unit, person_name=user.name
+    )
+    plan = plans.plan_for(case)
+    first_follow_up = meeting_day + timedelta(days=60)
+    plans.save_plan(
+        case,
+        user=user,
+        lock_version=plan.lock_version,
+        goals=["Jag vill klara vardagen hemma.", "Jag vill må bättre och sova bättre."],
+        insatser=[
+            plans.InsatsInput(
+                "Hemtjänst två gånger per dag",
+                partner.huvudman if partner.huvudman.kind == "kommun" else user.unit.huvudman,
+                partner if partner.huvudman.kind == "kommun" else user.unit,
+            ),
+            plans.InsatsInput(
+                "Läkemedelsgenomgång och uppföljning",
+                partner.huvudman if partner.huvudman.kind == "region" else user.unit.huvudman,
+                partner if partner.huvudman.kind == "region" else user.unit,
+            ),
+        ],
+        atgarder=[plans.AtgardInput(relative.name, "Handlar varje lördag.")],
+        follow_up_method="Uppföljande SIP-möte med alla parter.",
+        follow_up_on=first_follow_up,
+    )
+    version = plans.establish_plan(case, user=user)
+    version.established_at = _moment(meeting_day, 15)
+    _stamp(case, meeting_day)
+    if spec.stage == Stage.PLAN_FASTSTALLD:
+        return case
+
+    held = min(first_follow_up, today - timedelta(days=1))
+    content = version.content
+    plans.record_follow_up(
+        case,
+        user=user,
+        held_on=held,
+        evaluations=[plans.EvaluationInput("goal", g, Outcome.DELVIS) for g in content["goals"]]
+        + [
+            plans.EvaluationInput("insats", i["description"], Outcome.PAGAR)
+            for i in content["insatser"]
+        ],
+        next_follow_up_on=held + timedelta(days=90),
+        notes="Insatserna fungerar, sömnen är bättre.",
+        today=today,
+    )
+    _stamp(case, held)
+    if spec.stage == Stage.UPPFOLJNING:
+        return case
+
+    cases.close_case(case, user=user, reason="Målen är uppnådda.")
+    _stamp(case, min(held + timedelta(days=30), today))
+    return case

@@ -1,0 +1,52 @@
+"""Domain errors raised by services, and the HTTP handlers that render them."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A rule of the domain refused an action; the message is for the user."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field  # the form field the message belongs to, when there is one
+
+
+class PermissionDenied(DomainError):
+    """The user may not do this to this case."""
+
+
+class InvalidTransition(DomainError):
+    """The case cannot move to that stage from where it is, or lacks what the stage needs."""
+
+
+class ConsentMissing(DomainError):
+    """The action would share the case with an organisation the consent does not cover."""
+
+
+class StaleVersion(DomainError):
+    """Someone else saved the same record since this user loaded it."""
+
+
+class NotFound(DomainError):
+    """No such record, or the user may not know it exists."""
+
+
+def register_handlers(app: Flask) -> None:
+    """Render HTTP errors as Swedish pages instead of Werkzeug's English defaults."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        titles = {
+            400: _l("Felaktig begäran"),
+            403: _l("Åtkomst nekad"),
+            404: _l("Sidan finns inte"),
+            405: _l("Metoden är inte tillåten"),
+        }
+        code = error.code or 500
+        title = titles.get(code, _l("Något gick fel"))
+        return render_template("error.html", code=code, title=title), code

@@ -1,0 +1,15 @@
+"""Flask extensions, created unbound; create_app binds them."""
+
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message_category = "info"
+csrf = CSRFProtect()
+migrate = Migrate(compare_type=True, render_as_batch=True)
+babel = Babel()

@@ -1,0 +1,133 @@
+"""Scheduling a SIP meeting, sending the kallelse, recording answers and the meeting held."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from flask_babel import gettext as _
+
+from sip_tracker.audit.services import record
+from sip_tracker.auth.models import User
+from sip_tracker.cases.codes import ParticipantKind, Response, Stage
+from sip_tracker.cases.models import Participant, SipCase
+from sip_tracker.cases.services import require_consent_for
+from sip_tracker.cases.workflow import move, refresh_due
+from sip_tracker.db import db, utcnow
+from sip_tracker.errors import DomainError, InvalidTransition
+from sip_tracker.meetings.models import Invitation, Meeting
+
+
+def _audit(action: str, case: SipCase, user: User, detail: str | None = None) -> None:
+    record(action, user=user, person_id=case.person_id, case_id=case.id, detail=detail)
+
+
+def schedule_meeting(
+    case: SipCase,
+    *,
+    user: User,
+    starts_at: datetime,
+    duration_minutes: int,
+    place: str | None,
+    video_link: str | None,
+    participants: Sequence[Participant],
+    meeting: Meeting | None = None,
+) -> Meeting:
+    """Set date, time and place (or a link) and whom to invite; a new meeting or a change."""
+    if not (place or "").strip() and not (video_link or "").strip():
+        raise DomainError(_("Ange en plats eller en länk till ett digitalt möte."))
+    if not participants:
+        raise DomainError(_("Välj minst en deltagare att kalla."))
+    if any(p.case_id != case.id for p in participants):
+        raise DomainError(_("En vald deltagare hör inte till ärendet."))
+    if meeting is None:
+        meeting = Meeting(is_follow_up=case.stage in (Stage.PLAN_FASTSTALLD, Stage.UPPFOLJNING))
+        case.meetings.append(meeting)
+    elif meeting.held_at is not None:
+        raise DomainError(_("Mötet är redan hållet och kan inte ändras."))
+    meeting.starts_at = starts_at
+    meeting.duration_minutes = duration_minutes
+    meeting.place = (place or "").strip() or None
+    meeting.video_link = (video_link or "").strip() or None
+    wanted = {p.id for p in participants}
+    meeting.invitations = [i for i in meeting.invitations if i.participant_id in wanted] + [
+        Invitation(participant=p)
+        for p in participants
+        if p.id not in {i.participant_id for i in meeting.invitations}
+    ]
+    if meeting.kallelse_sent_at is not None:
+        _check_consent(case, meeting)
+    db.session.flush()
+    refresh_due(case)
+    _audit("meeting.schedule", case, user, starts_at.isoformat())
+    return meeting
+
+
+def _check_consent(case: SipCase, meeting: Meeting) -> None:
+    units = [i.participant.unit for i in meeting.invitations if i.participant.unit is not None]
+    require_consent_for(case, units)
+    others = [
+        i.participant
+        for i in meeting.invitations
+        if i.participant.kind in (ParticipantKind.ANNAN, ParticipantKind.NARSTAENDE)
+    ]
+    if others and case.active_consent is None:
+        require_consent_for(case, [])
+
+
+def send_kallelse(case: SipCase, meeting: Meeting, *, user: User) -> None:
+    """Mark the kallelse sent. No kallelse leaves before consent covers every invited unit."""
+    if meeting.kallelse_sent_at is not None:
+        raise DomainError(_("Kallelsen till det här mötet är redan skickad."))
+    if meeting.held_at is not None:
+        raise DomainError(_("Mötet är redan hållet."))
+    require_consent_for(case, [])
+    _check_consent(case, meeting)
+    if not meeting.is_follow_up:
+        move(case, Stage.KALLAD, user=user)
+    meeting.kallelse_sent_at = utcnow()
+    meeting.kallelse_sent_by_id = user.id
+    db.session.flush()
+    refresh_due(case)
+    _audit("meeting.kallelse", case, user)
+
+
+def record_response(
+    case: SipCase, invitation: Invitation, *, user: User, response: Response
+) -> None:
+    invitation.response = response
+    invitation.responded_at = utcnow() if response != Response.OBESVARAD else None
+    db.session.flush()
+    _audit("meeting.response", case, user, f"{invitation.participant.display_name}: {response}")
+
+
+def record_meeting_held(
+    case: SipCase,
+    meeting: Meeting,
+    *,
+    user: User,
+    held_at: datetime,
+    person_attended: bool,
+    attended: Mapping[int, bool],
+    notes: str | None,
+) -> None:
+    """Record the meeting as held: who came, the person and närstående included, and notes."""
+    if meeting.kallelse_sent_at is None:
+        raise InvalidTransition(_("Skicka kallelsen innan mötet registreras som hållet."))
+    if meeting.held_at is not None:
+        raise DomainError(_("Mötet är redan registrerat som hållet."))
+    if held_at > utcnow():
+        raise DomainError(_("Ett möte kan inte registreras som hållet i framtiden."))
+    if not meeting.is_follow_up:
+        move(case, Stage.MOTE_HALLET, user=user)
+    meeting.held_at = held_at
+    meeting.person_attended = person_attended
+    for invitation in meeting.invitations:
+        invitation.attended = bool(attended.get(invitation.id, False))
+    meeting.narstaende_attended = any(
+        i.attended for i in meeting.invitations if i.participant.kind == ParticipantKind.NARSTAENDE
+    )
+    meeting.notes = (notes or "").strip() or None
+    db.session.flush()
+    refresh_due(case)
+    _audit("meeting.held", case, user)

@@ -1,0 +1,45 @@
+"""Import every model so the metadata is complete (for Alembic and the tests)."""
+
+from sip_tracker.audit.models import AuditEvent
+from sip_tracker.auth.models import Role, User
+from sip_tracker.cases.models import (
+    CaseRole,
+    CaseSakomrade,
+    Consent,
+    Need,
+    Participant,
+    SipCase,
+    StageEvent,
+)
+from sip_tracker.meetings.models import Invitation, Meeting
+from sip_tracker.organizations.models import Huvudman, HuvudmanKind, Unit
+from sip_tracker.people.models import Person, RelatedPerson, RelationKind
+from sip_tracker.plans.models import Atgard, Evaluation, FollowUp, Goal, Insats, Plan, PlanVersion
+
+__all__ = [
+    "Atgard",
+    "AuditEvent",
+    "CaseRole",
+    "CaseSakomrade",
+    "Consent",
+    "Evaluation",
+    "FollowUp",
+    "Goal",
+    "Huvudman",
+    "HuvudmanKind",
+    "Insats",
+    "Invitation",
+    "Meeting",
+    "Need",
+    "Participant",
+    "Person",
+    "Plan",
+    "PlanVersion",
+    "RelatedPerson",
+    "RelationKind",
+    "Role",
+    "SipCase",
+    "StageEvent",
+    "Unit",
+    "User",
+]

@@ -1,0 +1,85 @@
+"""Fixtures: a real database (SQLite, or PostgreSQL with SIP_TEST_BACKEND=postgresql),
+emptied after every test, and small factories for the domain."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from sip_tracker import create_app
+from sip_tracker.db import db
+from tests.factories import Factory
+
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if os.environ.get("SIP_TEST_BACKEND") == "postgresql":
+        url = os.environ.get("SIP_TEST_DATABASE_URL")
+        if not url:
+            raise RuntimeError("SIP_TEST_BACKEND=postgresql needs SIP_TEST_DATABASE_URL")
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    import sip_tracker.models  # noqa: F401  (every table in the metadata)
+
+    with app.app_context():
+        db.drop_all()
+        _drop_alembic_version()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _drop_alembic_version() -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A fresh database for every test: delete every row afterwards."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An application context for tests that call services directly."""
+    with app.test_request_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app: Flask, ctx: None) -> Factory:
+    return Factory()
