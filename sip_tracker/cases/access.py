@@ -7,7 +7,7 @@ Everyone else, other units of the same huvudman included, is told the case does 
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 
@@ -68,17 +68,16 @@ def visible_to(user: User) -> ColumnElement[bool]:
 
 
 def load_case(case_id: int, *, change: bool = False) -> SipCase:
-    """The case if the current user may see it (404 otherwise), logging the read.
+    """The case if the current user may see it (404 otherwise); a GET is logged as a read.
 
-    With change=True the user must also be allowed to change it (403); the service that
-    makes the change writes its own audit row.
+    With change=True the user must also be allowed to change it (403). On a POST the
+    service that makes the change writes the audit row.
     """
     case = db.session.get(SipCase, case_id)
     if case is None or not can_view_case(current_user, case):
         abort(404)
-    if change:
-        if not can_change_case(current_user, case):
-            abort(403)
-    else:
+    if change and not can_change_case(current_user, case):
+        abort(403)
+    if request.method == "GET":
         record("case.read", user=current_user, person_id=case.person_id, case_id=case.id)
     return case
