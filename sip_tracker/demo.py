@@ -408,7 +408,7 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
     cases.start_preparation(case, user=user)
     _stamp(case, start)
     if spec.stage == Stage.AVBOJD:
-        cases.decline_case(case, user=user, note="Personen vill inte ha en SIP just nu.")
+        cases.decline_case(case, user=user, reason="Personen vill inte ha en SIP just nu.")
         _stamp(case, start + timedelta(days=3))
         return case
 

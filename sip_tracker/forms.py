@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import SelectField, SelectMultipleField, widgets
+from sqlalchemy.orm import contains_eager
+from wtforms import SelectChoice, SelectField, SelectMultipleField, widgets
 
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
@@ -20,22 +22,36 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def unit_choices(active_only: bool = True) -> list[tuple[Any, Any]]:
+def choices(pairs: Iterable[tuple[Any, Any]], blank: Any = None) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices, optionally after an empty first choice."""
+    result = [SelectChoice(value=value, label=label) for value, label in pairs]
+    if blank is not None:
+        result.insert(0, SelectChoice(value="", label=blank))
+    return result
+
+
+def unit_choices(active_only: bool = True, blank: Any = None) -> list[SelectChoice]:
     """Units grouped by huvudman, the region first, for a <select> with optgroups."""
     query = (
-        select(Unit).join(Unit.huvudman).order_by(Huvudman.kind.desc(), Huvudman.name, Unit.name)
+        select(Unit)
+        .join(Unit.huvudman)
+        .options(contains_eager(Unit.huvudman))
+        .order_by(Huvudman.kind.desc(), Huvudman.name, Unit.name)
     )
     if active_only:
         query = query.where(Unit.active.is_(True))
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for unit in db.session.scalars(query):
-        groups.setdefault(unit.huvudman.name, []).append((unit.id, unit.name))
-    return list(groups.items())
+    result = [
+        SelectChoice(value=unit.id, label=unit.name, optgroup=unit.huvudman.name)
+        for unit in db.session.scalars(query)
+    ]
+    if blank is not None:
+        result.insert(0, SelectChoice(value="", label=blank))
+    return result
 
 
-def huvudman_choices() -> list[tuple[int, str]]:
+def huvudman_choices(blank: Any = None) -> list[SelectChoice]:
     query = select(Huvudman).order_by(Huvudman.kind.desc(), Huvudman.name)
-    return [(h.id, h.name) for h in db.session.scalars(query)]
+    return choices(((h.id, h.name) for h in db.session.scalars(query)), blank)
 
 
 class UnitSelectField(SelectField):
@@ -46,10 +62,7 @@ class UnitSelectField(SelectField):
         super().__init__(label or _l("Enhet"), validators, **kwargs)
 
     def load(self, blank: str | None = None) -> None:
-        choices = unit_choices()
-        if blank is not None:
-            choices = [("", [("", blank)]), *choices]
-        self.choices = choices
+        self.choices = unit_choices(blank=blank)
 
 
 def optional_int(value: Any) -> int | None:

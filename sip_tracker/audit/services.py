@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import insert
+
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.auth.models import User
-from sip_tracker.db import db
+from sip_tracker.db import db, utcnow
 
 
 def record(
@@ -26,3 +30,22 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(
+    action: str, *, user: User | None, subjects: Iterable[tuple[int | None, int | None]]
+) -> None:
+    """One audit row per (person_id, case_id), written in one statement (lists of cases)."""
+    rows = [
+        {
+            "action": action,
+            "at": utcnow(),
+            "user_id": user.id if user else None,
+            "unit_id": user.unit_id if user else None,
+            "person_id": person_id,
+            "case_id": case_id,
+        }
+        for person_id, case_id in subjects
+    ]
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)

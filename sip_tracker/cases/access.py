@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy.orm import aliased
 
 from sip_tracker.audit.services import record
 from sip_tracker.auth.models import Role, User
@@ -49,8 +50,12 @@ def taking_part_clause(unit_ids: list[int]) -> ColumnElement[bool]:
     """SQL for unit_takes_part over a set of units, for lists and counts."""
     if not unit_ids:
         return false()
+    newer = aliased(Consent)
     latest_consent = (
-        select(func.max(Consent.id)).where(Consent.case_id == SipCase.id).scalar_subquery()
+        select(func.max(newer.id))
+        .where(newer.case_id == SipCase.id)
+        .correlate(SipCase)
+        .scalar_subquery()
     )
     covered_participant = exists().where(
         Participant.case_id == SipCase.id,

@@ -299,10 +299,10 @@ def remove_participant(case: SipCase, participant: Participant, *, user: User) -
     _audit("participant.remove", case, user, participant.display_name)
 
 
-def decline_case(case: SipCase, *, user: User, note: str) -> None:
+def decline_case(case: SipCase, *, user: User, reason: str) -> None:
     """The person does not want a SIP: the case ends as declined."""
-    move(case, Stage.AVBOJD, user=user, note=note.strip() or None)
-    case.end_reason = note.strip() or None
+    move(case, Stage.AVBOJD, user=user, note=reason.strip() or None)
+    case.end_reason = reason.strip() or None
     refresh_due(case)
     db.session.flush()
     _audit("case.stage", case, user, Stage.AVBOJD)

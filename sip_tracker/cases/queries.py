@@ -1,0 +1,111 @@
+"""Read queries for case lists. Each returns a Select, so lists paginate in SQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, Select, exists, or_, select
+from sqlalchemy.orm import selectinload
+
+from sip_tracker.auth.models import Role, User
+from sip_tracker.cases.access import visible_to
+from sip_tracker.cases.codes import FINAL_STAGES, Sakomrade, Stage
+from sip_tracker.cases.models import CaseRole, CaseSakomrade, Participant, SipCase
+from sip_tracker.organizations.models import Unit
+from sip_tracker.people.identifiers import InvalidIdentifier, parse_identifier
+from sip_tracker.people.models import Person
+
+
+@dataclass
+class CaseFilters:
+    q: str | None = None
+    stage: Stage | None = None
+    sakomrade: Sakomrade | None = None
+    kommun_id: int | None = None
+    due: str | None = None  # "overdue" or "week"
+    status: str = "open"  # "open", "closed" or "all"
+
+
+def cases_for_overview(
+    user: User, *, scope: str, filters: CaseFilters, today: date
+) -> Select[tuple[SipCase]]:
+    """The cases a user may see, narrowed by scope and filters, by next due date."""
+    query = (
+        select(SipCase)
+        .join(SipCase.person)
+        .where(visible_to(user))
+        .options(
+            selectinload(SipCase.person),
+            selectinload(SipCase.initiating_unit).selectinload(Unit.huvudman),
+            selectinload(SipCase.sakomraden),
+        )
+    )
+    if scope == "mine" and user.role != Role.GRANSKARE:
+        query = query.where(
+            or_(
+                SipCase.created_by_id == user.id,
+                exists().where(CaseRole.case_id == SipCase.id, CaseRole.user_id == user.id),
+            )
+        )
+    if filters.status == "open":
+        query = query.where(SipCase.stage.not_in(FINAL_STAGES))
+    elif filters.status == "closed":
+        query = query.where(SipCase.stage.in_(FINAL_STAGES))
+    if filters.stage:
+        query = query.where(SipCase.stage == filters.stage)
+    if filters.sakomrade:
+        query = query.where(
+            exists().where(
+                CaseSakomrade.case_id == SipCase.id, CaseSakomrade.code == filters.sakomrade
+            )
+        )
+    if filters.kommun_id:
+        query = query.where(_involves_huvudman(filters.kommun_id))
+    if filters.due == "overdue":
+        query = query.where(SipCase.next_due_on < today)
+    elif filters.due == "week":
+        query = query.where(SipCase.next_due_on.between(today, today + timedelta(days=7)))
+    if filters.q:
+        query = query.where(_matches(filters.q))
+    return query.order_by(SipCase.next_due_on.asc().nulls_last(), SipCase.id.desc())
+
+
+def _involves_huvudman(huvudman_id: int) -> ColumnElement[bool]:
+    initiating = select(Unit.id).where(Unit.huvudman_id == huvudman_id)
+    return or_(
+        SipCase.initiating_unit_id.in_(initiating),
+        exists().where(
+            Participant.case_id == SipCase.id,
+            Participant.unit_id.in_(select(Unit.id).where(Unit.huvudman_id == huvudman_id)),
+        ),
+    )
+
+
+def _matches(text: str) -> ColumnElement[bool]:
+    """A whole personnummer in any written form, its digits, or a name."""
+    text = text.strip()
+    digits = re.sub(r"[-+\s]", "", text)
+    try:
+        parsed = parse_identifier(text)
+    except InvalidIdentifier:
+        pass
+    else:
+        if len(digits) == 10 and "+" not in text:
+            # No century written: the person may be of either, so match both.
+            return Person.identifier.endswith(digits)
+        return Person.identifier == parsed.digits
+    if digits.isdigit():
+        return Person.identifier.contains(digits)
+    pattern = f"%{text.lower()}%"
+    conditions: list[ColumnElement[bool]] = [
+        Person.given_name.ilike(pattern),
+        Person.family_name.ilike(pattern),
+    ]
+    parts = text.split()
+    if len(parts) >= 2:
+        conditions.append(
+            Person.given_name.ilike(f"%{parts[0]}%") & Person.family_name.ilike(f"%{parts[-1]}%")
+        )
+    return or_(*conditions)

@@ -1,0 +1,128 @@
+"""Who may see a case: the units taking part, under consent (patientdatalagen's inner secrecy)."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from sip_tracker.auth.models import Role
+from sip_tracker.cases import services
+from sip_tracker.cases.access import can_change_case, can_view_case, visible_to
+from sip_tracker.cases.codes import ParticipantKind
+from sip_tracker.cases.models import SipCase
+from sip_tracker.db import db
+from tests.factories import login
+
+
+def visible_ids(user):
+    return set(db.session.scalars(select(SipCase.id).where(visible_to(user))))
+
+
+@pytest.fixture
+def world(make):
+    """One kommun with two units, one region unit; a case shared with the region unit."""
+    kommun = make.huvudman()
+    own, sibling = make.unit(kommun), make.unit(kommun)
+    region_unit = make.unit()
+    coordinator = make.user(own)
+    case = make.shared_case(coordinator, region_unit)
+    return {
+        "case": case,
+        "coordinator": coordinator,
+        "colleague": make.user(own),
+        "sibling": make.user(sibling),
+        "region": make.user(region_unit),
+        "reviewer": make.user(sibling, role=Role.GRANSKARE, reviewed_units=[own]),
+        "other_reviewer": make.user(sibling, role=Role.GRANSKARE, reviewed_units=[sibling]),
+        "admin_elsewhere": make.user(sibling, role=Role.ADMINISTRATOR),
+    }
+
+
+@pytest.mark.parametrize(
+    ("who", "sees", "changes"),
+    [
+        ("coordinator", True, True),
+        ("colleague", True, True),
+        ("region", True, True),
+        ("sibling", False, False),
+        ("reviewer", True, False),
+        ("other_reviewer", False, False),
+        ("admin_elsewhere", False, False),
+    ],
+)
+def test_who_sees_and_changes_a_case(world, who, sees, changes):
+    user, case = world[who], world["case"]
+    assert can_view_case(user, case) is sees
+    assert can_change_case(user, case) is changes
+    # The SQL used by lists says the same as the predicate.
+    assert (case.id in visible_ids(user)) is sees
+
+
+def test_an_invited_unit_without_consent_does_not_see_the_case(make):
+    coordinator = make.user()
+    partner = make.unit()
+    case = make.case(coordinator)
+    services.add_participant(case, user=coordinator, kind=ParticipantKind.ENHET, unit=partner)
+    partner_user = make.user(partner)
+    assert not can_view_case(partner_user, case)
+    assert case.id not in visible_ids(partner_user)
+
+
+def test_withdrawn_consent_ends_sharing_but_not_the_initiators_access(world):
+    case, coordinator = world["case"], world["coordinator"]
+    services.withdraw_consent(case, user=coordinator, withdrawn_on=date.today(), note=None)
+    assert not can_view_case(world["region"], case)
+    assert case.id not in visible_ids(world["region"])
+    assert can_view_case(coordinator, case)
+
+
+def test_a_closed_case_is_read_only(world):
+    case, coordinator = world["case"], world["coordinator"]
+    services.abort_case(case, user=coordinator, reason="Flyttat")
+    assert can_view_case(coordinator, case)
+    assert not can_change_case(coordinator, case)
+
+
+def _case_routes(app):
+    for rule in app.url_map.iter_rules():
+        if "case_id" in rule.arguments and rule.endpoint != "static":
+            yield rule
+
+
+def _url(rule, case):
+    values = {"case_id": case.id}
+    for argument in rule.arguments - {"case_id"}:
+        values[argument] = "close" if argument == "action" else 1
+    return rule.build(values)[1]
+
+
+def test_every_case_route_answers_404_to_a_unit_not_taking_part(app, client, world):
+    case = world["case"]
+    db.session.commit()
+    login(client, world["sibling"])
+    routes = list(_case_routes(app))
+    assert len(routes) > 10
+    for rule in routes:
+        url = _url(rule, case)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code == 404, (method, url)
+
+
+def test_a_reviewer_reads_but_every_change_is_refused(app, client, world):
+    case = world["case"]
+    db.session.commit()
+    login(client, world["reviewer"])
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    for rule in _case_routes(app):
+        if "POST" in rule.methods:
+            url = _url(rule, case)
+            assert client.post(url).status_code == 403, url
+
+
+def test_anonymous_users_are_sent_to_login(app, client, world):
+    case = world["case"]
+    db.session.commit()
+    response = client.get(f"/cases/{case.id}")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
