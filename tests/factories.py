@@ -6,6 +6,7 @@ import itertools
 from datetime import date, timedelta
 from typing import Any
 
+from flask import g
 from flask.testing import FlaskClient
 from stdnum import luhn
 
@@ -137,7 +138,12 @@ class Factory:
 
 
 def login(client: FlaskClient, user: User) -> FlaskClient:
-    """Sign the client in as the user without the (deliberately slow) password check."""
+    """Sign the client in as the user without the (deliberately slow) password check.
+
+    Tests that build data keep an app context open, which requests reuse; forget the
+    user Flask-Login cached there so the next request loads this one.
+    """
+    g.pop("_login_user", None)
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True

@@ -34,6 +34,8 @@ class Meeting(db.Model):  # type: ignore[name-defined]
     person_attended: Mapped[bool | None]
     narstaende_attended: Mapped[bool | None]
     notes: Mapped[str | None] = mapped_column(Text)
+    # The iCalendar SEQUENCE: raised when the time or place of the meeting changes.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     invitations: Mapped[list[Invitation]] = relationship(

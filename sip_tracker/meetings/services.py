@@ -12,9 +12,9 @@ from sip_tracker.auth.models import User
 from sip_tracker.cases.codes import ParticipantKind, Response, Stage
 from sip_tracker.cases.models import Participant, SipCase
 from sip_tracker.cases.services import require_consent_for
-from sip_tracker.cases.workflow import move, refresh_due
+from sip_tracker.cases.workflow import can_move, move, refresh_due
 from sip_tracker.db import db, utcnow
-from sip_tracker.errors import DomainError, InvalidTransition
+from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition
 from sip_tracker.meetings.models import Invitation, Meeting
 
 
@@ -45,6 +45,9 @@ def schedule_meeting(
         case.meetings.append(meeting)
     elif meeting.held_at is not None:
         raise DomainError(_("Mötet är redan hållet och kan inte ändras."))
+    elif _changes_calendar(meeting, starts_at, duration_minutes, place, video_link):
+        # RFC 5545: a higher SEQUENCE tells calendars the new .ics replaces the old one.
+        meeting.sequence += 1
     meeting.starts_at = starts_at
     meeting.duration_minutes = duration_minutes
     meeting.place = (place or "").strip() or None
@@ -56,14 +59,30 @@ def schedule_meeting(
         if p.id not in {i.participant_id for i in meeting.invitations}
     ]
     if meeting.kallelse_sent_at is not None:
-        _check_consent(case, meeting)
+        require_consent_for_meeting(case, meeting)
     db.session.flush()
     refresh_due(case)
     _audit("meeting.schedule", case, user, starts_at.isoformat())
     return meeting
 
 
-def _check_consent(case: SipCase, meeting: Meeting) -> None:
+def _changes_calendar(
+    meeting: Meeting,
+    starts_at: datetime,
+    duration_minutes: int,
+    place: str | None,
+    video_link: str | None,
+) -> bool:
+    return (
+        meeting.starts_at != starts_at
+        or meeting.duration_minutes != duration_minutes
+        or meeting.place != ((place or "").strip() or None)
+        or meeting.video_link != ((video_link or "").strip() or None)
+    )
+
+
+def require_consent_for_meeting(case: SipCase, meeting: Meeting) -> None:
+    """Refuse to let the kallelse leave unless consent covers everyone invited."""
     units = [i.participant.unit for i in meeting.invitations if i.participant.unit is not None]
     require_consent_for(case, units)
     others = [
@@ -82,8 +101,10 @@ def send_kallelse(case: SipCase, meeting: Meeting, *, user: User) -> None:
     if meeting.held_at is not None:
         raise DomainError(_("Mötet är redan hållet."))
     require_consent_for(case, [])
-    _check_consent(case, meeting)
-    if not meeting.is_follow_up:
+    require_consent_for_meeting(case, meeting)
+    # Only the first kallelse moves the case: a second meeting before the plan is
+    # established (the case already called, or met once) keeps the stage.
+    if not meeting.is_follow_up and can_move(case, Stage.KALLAD):
         move(case, Stage.KALLAD, user=user)
     meeting.kallelse_sent_at = utcnow()
     meeting.kallelse_sent_by_id = user.id
@@ -95,10 +116,33 @@ def send_kallelse(case: SipCase, meeting: Meeting, *, user: User) -> None:
 def record_response(
     case: SipCase, invitation: Invitation, *, user: User, response: Response
 ) -> None:
+    """Record a participant's answer to the kallelse."""
+    if invitation.meeting.held_at is not None:
+        raise DomainError(_("Mötet är redan hållet."))
     invitation.response = response
     invitation.responded_at = utcnow() if response != Response.OBESVARAD else None
     db.session.flush()
     _audit("meeting.response", case, user, f"{invitation.participant.display_name}: {response}")
+
+
+def record_responses(
+    case: SipCase, meeting: Meeting, *, user: User, responses: Mapping[int, Response]
+) -> None:
+    """Record the answers given per invitation id; unchanged answers are left alone."""
+    for invitation in meeting.invitations:
+        response = responses.get(invitation.id)
+        if response is not None and response != invitation.response:
+            record_response(case, invitation, user=user, response=response)
+
+
+def kallelse_blocker(case: SipCase, meeting: Meeting) -> str | None:
+    """Why the kallelse may not leave now (missing or too narrow consent), or None."""
+    try:
+        require_consent_for(case, [])
+        require_consent_for_meeting(case, meeting)
+    except ConsentMissing as refusal:
+        return refusal.message
+    return None
 
 
 def record_meeting_held(
@@ -118,7 +162,7 @@ def record_meeting_held(
         raise DomainError(_("Mötet är redan registrerat som hållet."))
     if held_at > utcnow():
         raise DomainError(_("Ett möte kan inte registreras som hållet i framtiden."))
-    if not meeting.is_follow_up:
+    if not meeting.is_follow_up and case.stage == Stage.KALLAD:
         move(case, Stage.MOTE_HALLET, user=user)
     meeting.held_at = held_at
     meeting.person_attended = person_attended

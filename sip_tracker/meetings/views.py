@@ -2,6 +2,259 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as HTTPResponse
+from wtforms.fields.choices import SelectChoice
+
+from sip_tracker.cases.access import can_change_case, load_case
+from sip_tracker.cases.codes import RESPONSE_LABELS, ParticipantKind, Response
+from sip_tracker.cases.models import Participant, SipCase
+from sip_tracker.db import db
+from sip_tracker.i18n import local_datetime, to_utc
+from sip_tracker.meetings import services
+from sip_tracker.meetings.forms import HeldForm, KallelseForm, MeetingForm, ResponsesForm
+from sip_tracker.meetings.ics import kallelse_calendar
+from sip_tracker.meetings.models import Meeting
+from sip_tracker.web import attempt, page
 
 bp = Blueprint("meetings", __name__, url_prefix="/cases/<int:case_id>/meetings")
+
+Page = tuple[str, int]
+
+
+def _meeting(case: SipCase, meeting_id: int) -> Meeting:
+    """The meeting if it belongs to the case; 404 otherwise, as for a case one may not see."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or meeting.case_id != case.id:
+        abort(404)
+    return meeting
+
+
+def _to_meeting(case: SipCase, meeting: Meeting) -> HTTPResponse:
+    return redirect(url_for("meetings.show", case_id=case.id, meeting_id=meeting.id))
+
+
+def _refuse(case: SipCase, meeting: Meeting, message: str) -> HTTPResponse:
+    """Say why the page cannot be used now, keep the audit row of the read, go back."""
+    flash(message, "error")
+    db.session.commit()
+    return _to_meeting(case, meeting)
+
+
+def participant_name(participant: Participant) -> str:
+    """The participant's name, marked when it is a närstående (counted in the statistics)."""
+    if participant.kind == ParticipantKind.NARSTAENDE:
+        return participant.display_name + " (" + _("närstående") + ")"
+    return participant.display_name
+
+
+def participant_label(case: SipCase, participant: Participant) -> str:
+    """Who a participant is, and whether the consent lets the kallelse reach them."""
+    label = participant_name(participant)
+    if participant.unit is not None:
+        label += f" ({participant.unit.huvudman.name})"
+        consent = case.active_consent
+        own = participant.unit_id == case.initiating_unit_id
+        if not own and (consent is None or not consent.covers(participant.unit.id)):
+            label += " – " + _("omfattas inte av samtycket")
+    return label
+
+
+def _meeting_form(case: SipCase, meeting: Meeting | None = None) -> MeetingForm:
+    form = MeetingForm()
+    form.participant_ids.choices = [
+        SelectChoice(str(p.id), participant_label(case, p)) for p in case.participants
+    ]
+    if meeting is not None and request.method == "GET":
+        starts = local_datetime(meeting.starts_at)
+        form.date.data = starts.date()
+        form.time.data = starts.time()
+        form.duration_minutes.data = meeting.duration_minutes
+        form.place.data = meeting.place
+        form.video_link.data = meeting.video_link
+        form.participant_ids.data = [i.participant_id for i in meeting.invitations]
+    return form
+
+
+def _schedule(case: SipCase, form: MeetingForm, meeting: Meeting | None = None) -> Meeting:
+    assert form.date.data is not None and form.time.data is not None  # validated
+    chosen = set(form.participant_ids.data or [])
+    return services.schedule_meeting(
+        case,
+        user=current_user,
+        starts_at=to_utc(datetime.combine(form.date.data, form.time.data)),
+        duration_minutes=form.duration_minutes.data or 60,
+        place=form.place.data,
+        video_link=form.video_link.data,
+        participants=[p for p in case.participants if p.id in chosen],
+        meeting=meeting,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new(case_id: int) -> HTTPResponse | Page:
+    case = load_case(case_id, change=True)
+    form = _meeting_form(case)
+    if form.validate_on_submit():
+        done = attempt(form, lambda: _schedule(case, form))
+        if done.ok and done.value is not None:
+            flash(_("Mötet är planerat. Skicka kallelsen när allt är klart."), "success")
+            return _to_meeting(case, done.value)
+    return page("meetings/form.html", form=form, case=case, meeting=None)
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(case_id: int, meeting_id: int) -> HTTPResponse | Page:
+    case = load_case(case_id, change=True)
+    meeting = _meeting(case, meeting_id)
+    if meeting.held_at is not None:
+        return _refuse(case, meeting, _("Mötet är redan hållet och kan inte ändras."))
+    form = _meeting_form(case, meeting)
+    if form.validate_on_submit():
+        done = attempt(form, lambda: _schedule(case, form, meeting))
+        if done.ok:
+            flash(_("Ändringarna av mötet är sparade."), "success")
+            return _to_meeting(case, meeting)
+    return page("meetings/form.html", form=form, case=case, meeting=meeting)
+
+
+def _show_page(
+    case: SipCase,
+    meeting: Meeting,
+    *,
+    kallelse_form: KallelseForm | None = None,
+    responses_form: ResponsesForm | None = None,
+) -> Page:
+    submitted = kallelse_form or responses_form
+    return page(
+        "meetings/show.html",
+        form=submitted,
+        case=case,
+        meeting=meeting,
+        can_change=can_change_case(current_user, case),
+        kallelse_form=kallelse_form or KallelseForm(formdata=None),
+        responses_form=responses_form
+        or ResponsesForm.for_invitations(meeting.invitations, formdata=None),
+        blocker=services.kallelse_blocker(case, meeting),
+        participant_label=participant_label,
+        response_labels=RESPONSE_LABELS,
+    )
+
+
+@bp.route("/<int:meeting_id>")
+@login_required
+def show(case_id: int, meeting_id: int) -> Page:
+    case = load_case(case_id)
+    return _show_page(case, _meeting(case, meeting_id))
+
+
+@bp.route("/<int:meeting_id>/kallelse", methods=["POST"])
+@login_required
+def send_kallelse(case_id: int, meeting_id: int) -> HTTPResponse | Page:
+    case = load_case(case_id, change=True)
+    meeting = _meeting(case, meeting_id)
+    form = KallelseForm()
+    if form.validate_on_submit():
+        done = attempt(form, lambda: services.send_kallelse(case, meeting, user=current_user))
+        if done.ok:
+            flash(
+                _(
+                    "Kallelsen är registrerad som skickad. Ladda ner kallelsen (.ics) och"
+                    " skicka den till deltagarna."
+                ),
+                "success",
+            )
+            return _to_meeting(case, meeting)
+    return _show_page(case, meeting, kallelse_form=form)
+
+
+@bp.route("/<int:meeting_id>/responses", methods=["POST"])
+@login_required
+def responses(case_id: int, meeting_id: int) -> HTTPResponse | Page:
+    case = load_case(case_id, change=True)
+    meeting = _meeting(case, meeting_id)
+    form = ResponsesForm.for_invitations(meeting.invitations)
+    if form.validate_on_submit():
+        answers = {i.id: form.answer(i) for i in meeting.invitations}
+        done = attempt(
+            form,
+            lambda: services.record_responses(case, meeting, user=current_user, responses=answers),
+        )
+        if done.ok:
+            flash(_("Svaren är sparade."), "success")
+            return _to_meeting(case, meeting)
+    return _show_page(case, meeting, responses_form=form)
+
+
+@bp.route("/<int:meeting_id>/kallelse.ics")
+@login_required
+def ics(case_id: int, meeting_id: int) -> HTTPResponse:
+    case = load_case(case_id)
+    meeting = _meeting(case, meeting_id)
+    if meeting.kallelse_sent_at is None:
+        return _refuse(case, meeting, _("Skicka kallelsen innan du laddar ner den."))
+    blocker = services.kallelse_blocker(case, meeting)
+    if blocker is not None:
+        return _refuse(case, meeting, blocker)
+    body = kallelse_calendar(case, meeting)
+    db.session.commit()  # the audit row of the read
+    filename = f"kallelse-sip-{case.id}-{meeting.id}.ics"
+    return HTTPResponse(
+        body,
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _held_form(meeting: Meeting) -> HeldForm:
+    form = HeldForm()
+    form.attended.choices = [
+        SelectChoice(str(i.id), participant_name(i.participant)) for i in meeting.invitations
+    ]
+    if request.method == "GET":
+        starts = local_datetime(meeting.starts_at)
+        form.held_date.data = starts.date()
+        form.held_time.data = starts.time()
+        form.attended.data = [i.id for i in meeting.invitations if i.response == Response.KOMMER]
+    return form
+
+
+@bp.route("/<int:meeting_id>/held", methods=["GET", "POST"])
+@login_required
+def held(case_id: int, meeting_id: int) -> HTTPResponse | Page:
+    case = load_case(case_id, change=True)
+    meeting = _meeting(case, meeting_id)
+    if meeting.held_at is not None:
+        return _refuse(case, meeting, _("Mötet är redan registrerat som hållet."))
+    if meeting.kallelse_sent_at is None:
+        return _refuse(case, meeting, _("Skicka kallelsen innan mötet registreras som hållet."))
+    form = _held_form(meeting)
+    if form.validate_on_submit():
+        assert form.held_date.data is not None and form.held_time.data is not None  # validated
+        held_at = to_utc(datetime.combine(form.held_date.data, form.held_time.data))
+        came = set(form.attended.data or [])
+        done = attempt(
+            form,
+            lambda: services.record_meeting_held(
+                case,
+                meeting,
+                user=current_user,
+                held_at=held_at,
+                person_attended=form.person_attended.data == "ja",
+                attended={i.id: i.id in came for i in meeting.invitations},
+                notes=form.notes.data,
+            ),
+        )
+        if done.ok:
+            flash(_("Mötet är registrerat som hållet."), "success")
+            return _to_meeting(case, meeting)
+    return page("meetings/held.html", form=form, case=case, meeting=meeting)

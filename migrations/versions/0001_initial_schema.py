@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 119b94aa18bd
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 04:31:24.156875
+Create Date: 2026-11-23 04:39:49.438930
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sip_tracker.db
 
 
 # revision identifiers, used by Alembic.
-revision = '119b94aa18bd'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -201,6 +201,7 @@ def upgrade():
     sa.Column('person_attended', sa.Boolean(), nullable=True),
     sa.Column('narstaende_attended', sa.Boolean(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('sequence', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sip_tracker.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['sip_case.id'], name=op.f('fk_meeting_case_id_sip_case'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['kallelse_sent_by_id'], ['user_account.id'], name=op.f('fk_meeting_kallelse_sent_by_id_user_account')),
