@@ -1,11 +1,20 @@
-"""`flask` commands: create-user, seed-reference, seed-demo."""
+"""`flask` commands: create-user, seed-reference, seed-demo.
+
+Bad input ends the command with a non-zero exit code and one readable line.
+"""
 
 from __future__ import annotations
 
-from typing import NoReturn
+import functools
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import click
-from flask import Flask
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from sip_tracker.auth.models import Role
@@ -13,11 +22,41 @@ from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.organizations.models import Unit
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_reference_command)
     app.cli.add_command(seed_demo_command)
+
+
+class BadInput(click.ClickException):
+    """Wrong or missing options: one line, exit code 2 like click's usage errors."""
+
+    exit_code = 2
+
+
+class OneLineCommand(click.Command):
+    """Report a usage error as one line instead of click's usage screen."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise BadInput(error.format_message()) from None
+
+
+def in_app(command: F) -> F:
+    """Run in an app context, in the default language: there is no request to choose one."""
+
+    @functools.wraps(command)
+    @with_appcontext
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            return command(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _fail(message: str) -> NoReturn:
@@ -29,11 +68,11 @@ def _unit(reference: str) -> Unit:
 
     unit = find_unit(reference)
     if unit is None:
-        _fail(f"no unit with HSA-id, id or name {reference!r}")
+        _fail(_("Det finns ingen enhet med HSA-id, id eller namn ”%(ref)s”.", ref=reference))
     return unit
 
 
-@click.command("create-user")
+@click.command("create-user", cls=OneLineCommand)
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option(
@@ -47,12 +86,19 @@ def _unit(reference: str) -> Unit:
     "--review-unit", "review_refs", multiple=True, help="For a granskare: a unit to review."
 )
 @click.password_option(help="At least 10 characters; asked for when left out.")
+@in_app
 def create_user_command(
     email: str, name: str, role: str, unit_ref: str, review_refs: tuple[str, ...], password: str
 ) -> None:
     """Create a user account at a unit."""
     from sip_tracker.auth.services import create_user
 
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        _fail(_("”%(email)s” är inte en giltig e-postadress.", email=email))
+    if not name.strip():
+        _fail(_("Ange ett namn."))
     unit = _unit(unit_ref)
     reviewed = [_unit(ref) for ref in review_refs]
     try:
@@ -68,20 +114,35 @@ def create_user_command(
         db.session.rollback()
         _fail(error.message)
     db.session.commit()
-    click.echo(f"created {user.role.value} {user.email} at {user.unit.name}")
+    click.echo(
+        _(
+            "Skapade %(role)s %(email)s vid %(unit)s.",
+            role=user.role.value,
+            email=user.email,
+            unit=user.unit.name,
+        )
+    )
 
 
-@click.command("seed-reference")
+@click.command("seed-reference", cls=OneLineCommand)
+@in_app
 def seed_reference_command() -> None:
     """Load Region Stockholm, the 26 kommuner and example units (idempotent)."""
     from sip_tracker.organizations.reference import load_reference_data
 
     huvudman, units = load_reference_data()
     db.session.commit()
-    click.echo(f"reference data: {huvudman} huvudmän and {units} units added")
+    click.echo(
+        _(
+            "Referensdata: %(huvudman)d huvudmän och %(units)d enheter tillagda.",
+            huvudman=huvudman,
+            units=units,
+        )
+    )
 
 
-@click.command("seed-demo")
+@click.command("seed-demo", cls=OneLineCommand)
+@in_app
 def seed_demo_command() -> None:
     """Load reference data, demo users and about 20 demo cases (only once)."""
     from sip_tracker.auth.models import User
@@ -91,8 +152,8 @@ def seed_demo_command() -> None:
     load_reference_data()
     if db.session.scalar(select(User).where(User.email == DEMO_USERS[0].email)) is not None:
         db.session.commit()
-        click.echo("demo data already loaded: kept as it is")
+        click.echo(_("Demodata finns redan: behölls som de är."))
         return
     users, cases = load_demo_data()
     db.session.commit()
-    click.echo(f"demo data: {users} users and {cases} cases")
+    click.echo(_("Demodata: %(users)d användare och %(cases)d ärenden.", users=users, cases=cases))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -17,6 +17,8 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 def select_locale() -> str:
     """Pick the user's chosen language, else Swedish; never the browser's guess alone."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return str(chosen)

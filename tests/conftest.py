@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -36,6 +36,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         }
     )
     import sip_tracker.models  # noqa: F401  (every table in the metadata)
+
+    @app.before_request
+    def _forget_cached_user() -> None:
+        # Tests keep an app context open that requests reuse: load the user afresh each time.
+        g.pop("_login_user", None)
 
     with app.app_context():
         db.drop_all()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
 from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -16,7 +20,8 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from sip_tracker.auth.models import Role
 from sip_tracker.auth.passwords import MIN_LENGTH
-from sip_tracker.forms import UnitSelectField
+from sip_tracker.db import db
+from sip_tracker.organizations.models import Huvudman, Unit
 
 ROLE_LABELS = {
     Role.SAMORDNARE: _l("Samordnare"),
@@ -25,9 +30,35 @@ ROLE_LABELS = {
 }
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def grouped_unit_choices(keep: Collection[int] = ()) -> list[SelectChoice]:
+    """Active units, grouped by huvudman with the region first, plus the inactive ones in keep.
+
+    Keeping a user's current units lets an administrator edit the user after a unit closed.
+    """
+    query = (
+        select(Unit)
+        .join(Unit.huvudman)
+        .where(or_(Unit.active.is_(True), Unit.id.in_(keep)))
+        .order_by(Huvudman.kind.desc(), Huvudman.name, Unit.name)
+    )
+    return [
+        SelectChoice(
+            value=str(unit.id),
+            label=unit.name if unit.active else _l("%(name)s (inaktiv)", name=unit.name),
+            optgroup=unit.huvudman.name,
+        )
+        for unit in db.session.scalars(query)
+    ]
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-post"),
+        filters=[_strip],
         validators=[
             DataRequired(_l("Ange din e-postadress.")),
             Email(_l("Ange en giltig e-postadress.")),
@@ -42,24 +73,60 @@ class LoginForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Namn"), validators=[DataRequired(_l("Ange ett namn.")), Length(max=120)])
-    email = EmailField(
-        _l("E-post"),
-        validators=[
-            DataRequired(_l("Ange en e-postadress.")),
-            Email(_l("Ange en giltig e-postadress.")),
+    """An existing account: the email is the login name and does not change."""
+
+    name = StringField(
+        _l("Namn"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Ange ett namn.")), Length(max=120)],
+        render_kw={"autocomplete": "off"},
+    )
+    role = SelectField(
+        _l("Roll"),
+        choices=[
+            SelectChoice(value=role.value, label=label) for role, label in ROLE_LABELS.items()
         ],
     )
-    role = SelectField(_l("Roll"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
-    unit_id = UnitSelectField(_l("Enhet"))
+    unit_id = SelectField(
+        _l("Enhet"), coerce=int, invalid_choice_message=_l("Välj en enhet i listan.")
+    )
     reviewed_unit_ids = SelectMultipleField(
-        _l("Enheter att granska (endast granskare)"), coerce=int, validators=[Optional()]
+        _l("Enheter att granska (endast granskare)"),
+        coerce=int,
+        validators=[Optional()],
+        invalid_choice_message=_l("Välj enheter i listan."),
     )
     active = BooleanField(_l("Aktivt konto"), default=True)
     password = PasswordField(
-        _l("Lösenord"),
+        _l("Nytt lösenord"),
         validators=[
             Optional(),
+            Length(min=MIN_LENGTH, message=_l("Lösenordet måste ha minst %(min)d tecken.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def load_choices(self, keep: Collection[int] = ()) -> None:
+        choices = grouped_unit_choices(keep)
+        self.unit_id.choices = choices
+        self.reviewed_unit_ids.choices = choices
+
+
+class NewUserForm(UserForm):
+    email = EmailField(
+        _l("E-post"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Ange en e-postadress.")),
+            Email(_l("Ange en giltig e-postadress.")),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    password = PasswordField(
+        _l("Lösenord"),
+        validators=[
+            DataRequired(_l("Ange ett lösenord för det nya kontot.")),
             Length(min=MIN_LENGTH, message=_l("Lösenordet måste ha minst %(min)d tecken.")),
         ],
         render_kw={"autocomplete": "new-password"},

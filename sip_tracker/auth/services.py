@@ -34,21 +34,23 @@ def create_user(
     role: Role,
     unit: Unit,
     reviewed_units: list[Unit] | None = None,
+    active: bool = True,
 ) -> User:
     """Create an account; the email must be new and the password long enough."""
     if user_by_email(email) is not None:
         raise DomainError(
             _("Det finns redan en användare med e-postadressen %(email)s.", email=email), "email"
         )
-    if len(password) < MIN_LENGTH:
-        raise DomainError(_("Lösenordet måste ha minst %(n)d tecken.", n=MIN_LENGTH), "password")
+    _check_password(password)
+    reviewed = _reviewed(role, reviewed_units or [])
     user = User(
         email=normalise_email(email),
         name=name.strip(),
         password_hash=hash_password(password),
         role=role,
         unit=unit,
-        reviewed_units=list(reviewed_units or []) if role == Role.GRANSKARE else [],
+        active=active,
+        reviewed_units=reviewed,
     )
     db.session.add(user)
     db.session.flush()
@@ -58,6 +60,7 @@ def create_user(
 def update_user(
     user: User,
     *,
+    acting_user: User | None,
     name: str,
     role: Role,
     unit: Unit,
@@ -65,28 +68,51 @@ def update_user(
     reviewed_units: list[Unit],
     password: str | None = None,
 ) -> None:
+    """Change an account; administrators cannot lock themselves out."""
+    if acting_user is not None and user.id == acting_user.id:
+        if role != Role.ADMINISTRATOR:
+            raise DomainError(_("Du kan inte ta bort din egen administratörsroll."), "role")
+        if not active:
+            raise DomainError(_("Du kan inte stänga av ditt eget konto."), "active")
+    reviewed = _reviewed(role, reviewed_units)
+    if password:
+        _check_password(password)
+        user.password_hash = hash_password(password)
     user.name = name.strip()
     user.role = role
     user.unit = unit
     user.active = active
-    user.reviewed_units = list(reviewed_units) if role == Role.GRANSKARE else []
-    if password:
-        if len(password) < MIN_LENGTH:
-            raise DomainError(
-                _("Lösenordet måste ha minst %(n)d tecken.", n=MIN_LENGTH), "password"
-            )
-        user.password_hash = hash_password(password)
+    user.reviewed_units = reviewed
     db.session.flush()
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None."""
+def _check_password(password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise DomainError(_("Lösenordet måste ha minst %(n)d tecken.", n=MIN_LENGTH), "password")
+
+
+def _reviewed(role: Role, units: list[Unit]) -> list[Unit]:
+    """A granskare reviews at least one unit; other roles review none."""
+    if role != Role.GRANSKARE:
+        return []
+    if not units:
+        raise DomainError(_("Välj minst en enhet som granskaren ska granska."), "reviewed_unit_ids")
+    return list(units)
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with this email and password; a DomainError otherwise.
+
+    Only someone who knows the password learns that the account is switched off.
+    """
     user = user_by_email(email)
     if user is None:
         verify_password(DUMMY_HASH, password)
-        return None
-    if not verify_password(user.password_hash, password) or not user.active:
-        return None
+        raise DomainError(_("Fel e-postadress eller lösenord."))
+    if not verify_password(user.password_hash, password):
+        raise DomainError(_("Fel e-postadress eller lösenord."))
+    if not user.active:
+        raise DomainError(_("Kontot är avstängt. Kontakta en administratör."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

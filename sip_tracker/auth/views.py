@@ -4,40 +4,54 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.wrappers import Response
 
-from sip_tracker.auth.forms import ROLE_LABELS, LoginForm, UserForm
+from sip_tracker.auth.forms import ROLE_LABELS, LoginForm, NewUserForm, UserForm
 from sip_tracker.auth.models import Role, User
+from sip_tracker.auth.passwords import MIN_LENGTH
 from sip_tracker.auth.services import authenticate, create_user, update_user
 from sip_tracker.db import db
-from sip_tracker.errors import DomainError
 from sip_tracker.extensions import login_manager
-from sip_tracker.forms import show_error, unit_choices
 from sip_tracker.organizations.models import Huvudman, Unit
+from sip_tracker.web import attempt, page
 
 bp = Blueprint("auth", __name__)
+
+login_manager.login_message = _l("Logga in för att fortsätta.")
+login_manager.localize_callback = str  # the flash message is stored in the session as text
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
-login_manager.login_message = "Logga in för att fortsätta."
+def safe_next(target: str | None) -> str | None:
+    """A path on this site, or None: never an open redirect after login.
 
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: never an open redirect after login."""
-    if not target:
+    Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example"
+    and "/\\t/evil.example" would both leave the site.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def require_admin() -> None:
+    """Refuse (403) anyone but an administrator."""
+    if not current_user.is_authenticated or not current_user.is_admin:
+        abort(403)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -46,15 +60,11 @@ def login() -> Response | tuple[str, int]:
         return redirect(url_for("cases.overview"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
-        if user is None:
-            form.password.errors.append(_("Fel e-postadress eller lösenord."))
-        else:
-            login_user(user)
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("cases.overview"))
-    status = 200 if not form.errors else 422
-    return render_template("auth/login.html", form=form), status
+        done = attempt(form, lambda: authenticate(form.email.data or "", form.password.data or ""))
+        if done.ok and done.value is not None:
+            login_user(done.value)
+            return redirect(safe_next(request.args.get("next")) or url_for("cases.overview"))
+    return page("auth/login.html", form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -64,33 +74,21 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
-def require_admin() -> None:
-    if not current_user.is_authenticated or current_user.role != Role.ADMINISTRATOR:
-        abort(403)
-
-
 @bp.route("/admin/users")
 @login_required
-def users() -> str:
+def users() -> tuple[str, int]:
     require_admin()
     rows = db.session.scalars(
-        select(User).join(User.unit).join(Unit.huvudman).order_by(Huvudman.name, User.name)
+        select(User)
+        .join(User.unit)
+        .join(Unit.huvudman)
+        .options(
+            contains_eager(User.unit).contains_eager(Unit.huvudman),
+            selectinload(User.reviewed_units),
+        )
+        .order_by(Huvudman.kind.desc(), Huvudman.name, User.name)
     ).all()
-    return render_template("admin/users.html", users=rows, role_labels=ROLE_LABELS)
-
-
-def _user_form(user: User | None = None) -> UserForm:
-    form = UserForm(obj=None)
-    if user is not None and request.method == "GET":
-        form.name.data = user.name
-        form.email.data = user.email
-        form.role.data = user.role.value
-        form.unit_id.data = user.unit_id
-        form.reviewed_unit_ids.data = [u.id for u in user.reviewed_units]
-        form.active.data = user.active
-    form.unit_id.load()
-    form.reviewed_unit_ids.choices = unit_choices()
-    return form
+    return page("admin/users.html", users=rows, role_labels=ROLE_LABELS)
 
 
 def _units(ids: list[int]) -> list[Unit]:
@@ -99,56 +97,60 @@ def _units(ids: list[int]) -> list[Unit]:
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @login_required
-def new_user() -> str | Response | tuple[str, int]:
+def new_user() -> Response | tuple[str, int]:
     require_admin()
-    form = _user_form()
+    form = NewUserForm()
+    form.load_choices()
     if form.validate_on_submit():
-        if not form.password.data:
-            form.password.errors.append(_("Ange ett lösenord för det nya kontot."))
-        else:
-            try:
-                user = create_user(
-                    email=form.email.data or "",
-                    name=form.name.data or "",
-                    password=form.password.data,
-                    role=Role(form.role.data),
-                    unit=db.session.get_one(Unit, form.unit_id.data),
-                    reviewed_units=_units(form.reviewed_unit_ids.data or []),
-                )
-                user.active = bool(form.active.data)
-                db.session.commit()
-                flash(_("Användaren %(name)s är skapad.", name=user.name), "success")
-                return redirect(url_for("auth.users"))
-            except DomainError as error:
-                db.session.rollback()
-                show_error(form, error)
-    status = 422 if form.errors else 200
-    return render_template("admin/user_form.html", form=form, user=None), status
+        done = attempt(
+            form,
+            lambda: create_user(
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or "",
+                role=Role(form.role.data),
+                unit=db.session.get_one(Unit, form.unit_id.data),
+                reviewed_units=_units(form.reviewed_unit_ids.data or []),
+                active=bool(form.active.data),
+            ),
+        )
+        if done.ok and done.value is not None:
+            flash(_("Användaren %(name)s är skapad.", name=done.value.name), "success")
+            return redirect(url_for("auth.users"))
+    return page("admin/user_form.html", form, user=None, min_length=MIN_LENGTH)
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @login_required
-def edit_user(user_id: int) -> str | Response | tuple[str, int]:
+def edit_user(user_id: int) -> Response | tuple[str, int]:
     require_admin()
     user = db.get_or_404(User, user_id)
-    form = _user_form(user)
-    del form.email  # the login name does not change; make a new account instead
+    reviewed_ids = [unit.id for unit in user.reviewed_units]
+    form = UserForm(
+        data={
+            "name": user.name,
+            "role": user.role.value,
+            "unit_id": user.unit_id,
+            "reviewed_unit_ids": reviewed_ids,
+            "active": user.active,
+        }
+    )
+    form.load_choices(keep=[user.unit_id, *reviewed_ids])
     if form.validate_on_submit():
-        try:
-            update_user(
+        done = attempt(
+            form,
+            lambda: update_user(
                 user,
+                acting_user=current_user,
                 name=form.name.data or "",
                 role=Role(form.role.data),
                 unit=db.session.get_one(Unit, form.unit_id.data),
                 active=bool(form.active.data),
                 reviewed_units=_units(form.reviewed_unit_ids.data or []),
                 password=form.password.data or None,
-            )
-            db.session.commit()
-            flash(_("Ändringarna är sparade."), "success")
+            ),
+        )
+        if done.ok:
+            flash(_("Ändringarna för %(name)s är sparade.", name=user.name), "success")
             return redirect(url_for("auth.users"))
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-    status = 422 if form.errors else 200
-    return render_template("admin/user_form.html", form=form, user=user), status
+    return page("admin/user_form.html", form, user=user, min_length=MIN_LENGTH)

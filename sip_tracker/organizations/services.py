@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
@@ -17,26 +17,42 @@ def find_unit(reference: str) -> Unit | None:
     if unit is None and reference.isdigit():
         unit = db.session.get(Unit, int(reference))
     if unit is None:
-        unit = db.session.scalar(select(Unit).where(func.lower(Unit.name) == reference.lower()))
+        # Compared in Python: SQLite's lower() leaves Å, Ä and Ö as they are.
+        wanted = reference.casefold()
+        unit = next(
+            (u for u in db.session.scalars(select(Unit)) if u.name.casefold() == wanted), None
+        )
     return unit
 
 
 def save_unit(
     unit: Unit | None, *, huvudman: Huvudman, name: str, hsa_id: str | None, active: bool
 ) -> Unit:
-    """Create or update a unit; its HSA-id must be unique."""
+    """Create or update a unit; its HSA-id is unique, its name unique within the huvudman."""
+    name = name.strip()
     hsa_id = (hsa_id or "").strip() or None
     if hsa_id:
         taken = db.session.scalar(select(Unit).where(Unit.hsa_id == hsa_id))
         if taken is not None and taken is not unit:
             raise DomainError(
-                _("HSA-id %(hsa)s används redan av %(unit)s.", hsa=hsa_id, unit=taken.name)
+                _("HSA-id %(hsa)s används redan av %(unit)s.", hsa=hsa_id, unit=taken.name),
+                "hsa_id",
             )
+    # In Python: SQLite's lower() leaves Å, Ä and Ö alone. A huvudman has few units.
+    if any(u is not unit and u.name.casefold() == name.casefold() for u in huvudman.units):
+        raise DomainError(
+            _(
+                "%(huvudman)s har redan en enhet som heter %(name)s.",
+                huvudman=huvudman.name,
+                name=name,
+            ),
+            "name",
+        )
     if unit is None:
         unit = Unit()
         db.session.add(unit)
     unit.huvudman = huvudman
-    unit.name = name.strip()
+    unit.name = name
     unit.hsa_id = hsa_id
     unit.active = active
     db.session.flush()

@@ -223,12 +223,26 @@ def record_follow_up(
     next_follow_up_on: date | None,
     notes: str | None,
     today: date | None = None,
+    expected_version: int | None = None,
 ) -> FollowUp:
-    """Evaluate each goal and insats of the current plan and set the next follow-up date."""
+    """Evaluate each goal and insats of the current plan and set the next follow-up date.
+
+    expected_version is the version number the evaluations were made against: if the plan
+    was established anew meanwhile, they would be filed under goals they do not describe.
+    """
     today = today or date.today()
     plan = case.plan
     if plan is None or plan.current_version is None:
         raise InvalidTransition(_("Planen måste vara fastställd innan den kan följas upp."))
+    if expected_version is not None and plan.current_version.number != expected_version:
+        raise StaleVersion(
+            _(
+                "Planen har fastställts i en ny version (%(number)s) sedan du öppnade sidan."
+                " Dina bedömningar finns kvar nedan: läs in sidan på nytt och bedöm den nya"
+                " versionen.",
+                number=plan.current_version.number,
+            )
+        )
     if held_on > today:
         raise DomainError(_("Uppföljningen kan inte registreras i förväg."))
     if next_follow_up_on is None:
