@@ -39,8 +39,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
     @app.before_request
     def _forget_cached_user() -> None:
-        # Tests keep an app context open that requests reuse: load the user afresh each time.
+        # Tests keep an app context open that requests reuse: start each request afresh,
+        # as it does in production (the user and language are cached per app context).
         g.pop("_login_user", None)
+        g.pop("_flask_babel", None)
 
     with app.app_context():
         db.drop_all()
