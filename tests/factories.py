@@ -137,7 +137,7 @@ class Factory:
         db.session.commit()
 
 
-def login(client: FlaskClient, user: User) -> FlaskClient:
+def login(client: FlaskClient, user: User | int) -> FlaskClient:
     """Sign the client in as the user without the (deliberately slow) password check.
 
     Tests that build data keep an app context open, which requests reuse; forget the
@@ -145,6 +145,6 @@ def login(client: FlaskClient, user: User) -> FlaskClient:
     """
     g.pop("_login_user", None)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = str(user if isinstance(user, int) else user.id)
         session["_fresh"] = True
     return client

@@ -37,7 +37,9 @@ def test_every_ui_string_has_an_english_translation():
     with CATALOG.open("rb") as handle:
         catalog = read_po(handle)
     untranslated = [
-        m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))
+        m.id
+        for m in catalog
+        if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))
     ]
     assert untranslated == []
     problems = [(m.id, str(e)) for m, errors in catalog.check() for e in errors]

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -118,16 +117,6 @@ def reviewer_and_outsider(make: Factory, world: World) -> tuple[int, int]:
     ids = reviewer.id, outsider.id
     make.commit()
     return ids
-
-
-def as_user(client: FlaskClient, user_id: int) -> FlaskClient:
-    """Switch user. The client's requests share the test's app context, so Flask-Login's
-    cached user in g must go too."""
-    g.pop("_login_user", None)
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
-    return client
 
 
 def text(response: object) -> str:
@@ -530,15 +519,15 @@ def test_who_may_open_each_page(make: Factory, client: FlaskClient, method: str,
     status = _request(client, world, method, path)
     assert status == 200 if method == "get" else status in (302, 422)
 
-    assert _request(as_user(client, outsider), world, method, path) == 404
+    assert _request(login(client, outsider), world, method, path) == 404
     expected = 403 if (method, path) in CHANGE_PAGES else 200
-    assert _request(as_user(client, reviewer), world, method, path) == expected
+    assert _request(login(client, reviewer), world, method, path) == expected
 
 
 def test_reviewer_reads_without_forms(make: Factory, client: FlaskClient) -> None:
     world = build(make, client, starts_at=SUMMER_START_UTC, sent=True)
     reviewer, _ = reviewer_and_outsider(make, world)
-    html = text(as_user(client, reviewer).get(world.url()))
+    html = text(login(client, reviewer).get(world.url()))
     assert "Mötesrum Ljuset, plan 2" in html
     assert "Inte svarat" in html
     assert "Spara svaren" not in html

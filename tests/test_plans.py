@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -20,7 +19,7 @@ from sip_tracker.meetings import services as meetings
 from sip_tracker.organizations.models import HuvudmanKind
 from sip_tracker.plans import services as plans
 from sip_tracker.plans.models import FollowUp, Plan
-from tests.factories import Factory
+from tests.factories import Factory, login
 
 TODAY = date.today()
 FOLLOW_UP_ON = TODAY + timedelta(days=60)
@@ -81,18 +80,8 @@ def build(make: Factory, client: FlaskClient, held: bool = True) -> World:
         region_unit=region_unit.id,
     )
     make.commit()
-    as_user(client, world.user)
+    login(client, world.user)
     return world
-
-
-def as_user(client: FlaskClient, user_id: int) -> FlaskClient:
-    """Switch user. The client's requests share the test's app context, so Flask-Login's
-    cached user in g must go too."""
-    g.pop("_login_user", None)
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
-    return client
 
 
 def text(response: Any) -> str:
@@ -195,7 +184,7 @@ def test_plan_pages_by_role(
         "outsider": make.user().id,
     }
     make.commit()
-    as_user(client, users[who])
+    login(client, users[who])
     assert client.get(world.url("/plan")).status_code == edit
     assert client.get(world.url("/follow-ups/new")).status_code == edit
     assert client.post(world.url("/plan"), data=plan_form(world)).status_code in (
@@ -377,11 +366,11 @@ def test_the_second_of_two_coordinators_is_refused_and_keeps_their_text(
 ) -> None:
     world = build(make, client)
     other = app.test_client()
-    form_a = text(as_user(client, world.user).get(world.url()))
-    form_b = text(as_user(other, world.partner_user).get(world.url()))
+    form_a = text(login(client, world.user).get(world.url()))
+    form_b = text(login(other, world.partner_user).get(world.url()))
 
     mine = plan_form(world, lock=lock_version(form_a), **{"goals-0": "Karins formulering."})
-    assert as_user(client, world.user).post(world.url(), data=mine).status_code == 302
+    assert login(client, world.user).post(world.url(), data=mine).status_code == 302
 
     theirs = plan_form(
         world,
@@ -392,7 +381,7 @@ def test_the_second_of_two_coordinators_is_refused_and_keeps_their_text(
             "lead_person_name": "Rolf Regionsson",
         },
     )
-    refused = as_user(other, world.partner_user).post(world.url(), data=theirs)
+    refused = login(other, world.partner_user).post(world.url(), data=theirs)
     assert refused.status_code == 409
     html = text(refused)
     assert "Karin Samordnare sparade planen medan du redigerade den." in html
@@ -407,7 +396,7 @@ def test_the_second_of_two_coordinators_is_refused_and_keeps_their_text(
     db.session.rollback()
 
     # Establishing from the stale form is refused the same way.
-    stale = as_user(other, world.partner_user).post(world.url("/plan/establish"), data=theirs)
+    stale = login(other, world.partner_user).post(world.url("/plan/establish"), data=theirs)
     assert stale.status_code == 409
     assert fetch_plan(world.case).versions == []
     db.session.rollback()

@@ -27,6 +27,18 @@ from sip_tracker.meetings import services as meetings
 from sip_tracker.people.models import RelatedPerson, RelationKind
 
 
+def book_meeting(case, user, participants):
+    return meetings.schedule_meeting(
+        case,
+        user=user,
+        starts_at=datetime.now(UTC) + timedelta(days=3),
+        duration_minutes=60,
+        place="Rum 1",
+        video_link=None,
+        participants=participants,
+    )
+
+
 def test_a_new_case_starts_at_behov_identifierat_with_its_initiator(make):
     user = make.user()
     case = make.case(user)
@@ -153,15 +165,7 @@ def test_no_kallelse_before_consent(make):
     participant = services.add_participant(
         case, user=user, kind=ParticipantKind.ENHET, unit=partner
     )
-    meeting = meetings.schedule_meeting(
-        case,
-        user=user,
-        starts_at=datetime.now(UTC) + timedelta(days=3),
-        duration_minutes=60,
-        place="Rum 1",
-        video_link=None,
-        participants=[participant],
-    )
+    meeting = book_meeting(case, user, [participant])
     with pytest.raises(ConsentMissing, match="samtycke"):
         meetings.send_kallelse(case, meeting, user=user)
     assert case.stage == Stage.FORBEREDELSE
@@ -173,15 +177,7 @@ def test_no_kallelse_to_a_unit_the_consent_does_not_cover(make):
     partner, outsider = make.unit(), make.unit(name="Enhet utanför")
     case = make.shared_case(user, partner)
     extra = services.add_participant(case, user=user, kind=ParticipantKind.ENHET, unit=outsider)
-    meeting = meetings.schedule_meeting(
-        case,
-        user=user,
-        starts_at=datetime.now(UTC) + timedelta(days=3),
-        duration_minutes=60,
-        place="Rum 1",
-        video_link=None,
-        participants=[extra],
-    )
+    meeting = book_meeting(case, user, [extra])
     with pytest.raises(ConsentMissing, match="Enhet utanför"):
         meetings.send_kallelse(case, meeting, user=user)
 
@@ -192,15 +188,7 @@ def test_after_withdrawal_no_new_kallelse(make):
     case = make.shared_case(user, partner)
     services.withdraw_consent(case, user=user, withdrawn_on=date.today(), note="Ångrade sig")
     assert case.active_consent is None
-    meeting = meetings.schedule_meeting(
-        case,
-        user=user,
-        starts_at=datetime.now(UTC) + timedelta(days=3),
-        duration_minutes=60,
-        place="Rum 1",
-        video_link=None,
-        participants=case.participants,
-    )
+    meeting = book_meeting(case, user, case.participants)
     with pytest.raises(ConsentMissing, match="återkallats"):
         meetings.send_kallelse(case, meeting, user=user)
 
