@@ -37,9 +37,13 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# After changing UI strings: re-extract, merge, then translate the new entries in
+# sip_tracker/translations/en/LC_MESSAGES/messages.po (a test fails while any is missing).
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o sip_tracker/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i sip_tracker/translations/messages.pot -d sip_tracker/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o sip_tracker/translations/messages.pot \
+	  --no-location --sort-output --omit-header -w 100 .
+	$(BIN)/pybabel update -i sip_tracker/translations/messages.pot -d sip_tracker/translations \
+	  --no-fuzzy-matching --ignore-obsolete -w 100
 
 clean:
 	rm -rf $(VENV) instance/*.db

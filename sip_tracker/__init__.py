@@ -12,10 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the application: config, extensions, blueprints, handlers."""
-    from sip_tracker import cli, errors, i18n
+    from sip_tracker import cli, errors, i18n, security
     from sip_tracker.config import load_config
     from sip_tracker.db import db
-    from sip_tracker.extensions import csrf, login_manager, migrate
+    from sip_tracker.extensions import csrf, limiter, login_manager, migrate
 
     app = Flask(
         __name__,
@@ -30,6 +30,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
     i18n.init_app(app)
 
     from sip_tracker.audit.views import bp as audit_bp

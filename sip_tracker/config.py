@@ -36,6 +36,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "LANGUAGES": ("sv", "en"),
         "CASES_PER_PAGE": 20,
         "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("SIP_LOGIN_RATE_LIMIT", "10 per minute"),
     }
 
 

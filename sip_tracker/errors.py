@@ -46,6 +46,7 @@ def register_handlers(app: Flask) -> None:
             403: _l("Åtkomst nekad"),
             404: _l("Sidan finns inte"),
             405: _l("Metoden är inte tillåten"),
+            429: _l("För många försök"),
         }
         code = error.code or 500
         title = titles.get(code, _l("Något gick fel"))

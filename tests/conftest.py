@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from sip_tracker import create_app
 from sip_tracker.db import db
+from sip_tracker.extensions import limiter
 from tests.factories import Factory
 
 
@@ -66,6 +67,7 @@ def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     app: Flask = request.getfixturevalue("app")
+    limiter.reset()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:

@@ -205,3 +205,16 @@ def test_logout_needs_the_csrf_token(app, client, make, monkeypatch):
     assert response.status_code == 302
     forget_cached_user()
     assert client.get("/admin/users").status_code == 302
+
+
+def test_repeated_failed_logins_are_slowed_down(client, make):
+    user = make.user()
+    make.commit()
+    for _ in range(10):
+        wrong = client.post("/login", data={"email": user.email, "password": "fel-losenord"})
+        assert wrong.status_code == 422
+    blocked = client.post("/login", data={"email": user.email, "password": "fel-losenord"})
+    assert blocked.status_code == 429
+    assert "För många försök" in blocked.get_data(as_text=True)
+    # Reading the login page stays possible.
+    assert client.get("/login").status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -17,7 +17,7 @@ from sip_tracker.auth.models import Role, User
 from sip_tracker.auth.passwords import MIN_LENGTH
 from sip_tracker.auth.services import authenticate, create_user, update_user
 from sip_tracker.db import db
-from sip_tracker.extensions import login_manager
+from sip_tracker.extensions import limiter, login_manager
 from sip_tracker.organizations.models import Huvudman, Unit
 from sip_tracker.web import attempt, page
 
@@ -55,6 +55,7 @@ def require_admin() -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("cases.overview"))
