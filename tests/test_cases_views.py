@@ -257,3 +257,14 @@ def test_closing_before_a_plan_is_explained(client, make):
     login(client, user)
     response = client.get(f"/cases/{case.id}/close", follow_redirects=True)
     assert "kan inte gå till Avslutad" in response.get_data(as_text=True)
+
+
+def test_a_child_without_guardian_is_pointed_out(client, make):
+    user = make.user()
+    born = date.today() - timedelta(days=3650)
+    child = make.person(user, born=born, identifier=personnummer(born))
+    case = make.case(user, person=child)
+    make.commit()
+    login(client, user)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Registrera vårdnadshavare" in page
