@@ -20,12 +20,19 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) $(COMPILED)
 
+# axe-core for the accessibility test, from the npm registry (pinned in package-lock.json).
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the accessibility test will skip"; fi
+
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: setup
+test: setup $(AXE)
 	$(BIN)/pytest -q
 	@if [ -n "$$SIP_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$SIP_TEST_DATABASE_URL) =="; \

@@ -1,0 +1,116 @@
+"""WCAG 2.1 AA, checked by axe-core in a real Chromium on the pages a coordinator uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page
+from sqlalchemy import select
+
+from sip_tracker.cases.codes import Stage
+from sip_tracker.cases.models import SipCase
+from sip_tracker.db import db
+from sip_tracker.demo import DEMO_PASSWORD, load_demo_data
+from sip_tracker.organizations.reference import load_reference_data
+
+pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).parent / "node_modules/axe-core/axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def axe_page(browser: Browser, live_server: str) -> Iterator[Page]:
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: `make test` installs it with npm in tests/e2e")
+    # The app's CSP rightly refuses injected scripts; the checker has to bypass it.
+    context = browser.new_context(base_url=live_server, locale="sv-SE", bypass_csp=True)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def demo_cases(app: Flask) -> dict[Stage, tuple[int, str, int | None]]:
+    """Per stage: a demo case id, its coordinator's email and its first meeting id."""
+    with app.app_context():
+        load_reference_data()
+        load_demo_data()
+        db.session.commit()
+        found: dict[Stage, tuple[int, str, int | None]] = {}
+        for case in db.session.scalars(select(SipCase).order_by(SipCase.id)):
+            meeting = case.meetings[0].id if case.meetings else None
+            found.setdefault(case.stage, (case.id, case.created_by.email, meeting))
+        return found
+
+
+def log_in(page: Page, email: str) -> None:
+    page.context.clear_cookies()
+    page.goto("/login")
+    page.get_by_label("E-post").fill(email)
+    page.get_by_label("Lösenord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url("**/")
+
+
+def violations(page: Page, path: str | None = None) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA findings on the page (after going to path, if given)."""
+    if path is not None:
+        response = page.goto(path)
+        assert response is not None and response.ok, path
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
+    )
+    return [
+        f"{page.url}: {v['id']} ({v['impact']}): {v['help']} at {node['target']}"
+        for v in result["violations"]
+        for node in v["nodes"]
+    ]
+
+
+def test_the_pages_of_a_case_meet_wcag_21_aa(axe_page: Page, demo_cases) -> None:
+    found = violations(axe_page, "/login")
+    kallad, kallad_user, meeting = demo_cases[Stage.KALLAD]
+    log_in(axe_page, kallad_user)
+    for path in [
+        "/?scope=mine",
+        "/?scope=unit&due=overdue",
+        f"/cases/{kallad}",
+        f"/cases/{kallad}/consent",
+        f"/cases/{kallad}/kartlaggning",
+        f"/cases/{kallad}/participants",
+        f"/cases/{kallad}/roles",
+        f"/cases/{kallad}/meetings/new",
+        f"/cases/{kallad}/meetings/{meeting}",
+        f"/cases/{kallad}/meetings/{meeting}/held",
+    ]:
+        found += violations(axe_page, path)
+    # A form with errors is where screen reader users need the most help.
+    axe_page.goto("/cases/new")
+    axe_page.get_by_role("button", name="Skapa ärende").click()
+    axe_page.wait_for_selector("#form-errors")
+    found += violations(axe_page)
+
+    followed, followed_user, _ = demo_cases[Stage.UPPFOLJNING]
+    log_in(axe_page, followed_user)
+    for path in [
+        f"/cases/{followed}",
+        f"/cases/{followed}/plan",
+        f"/cases/{followed}/plan/versions/1",
+        f"/cases/{followed}/follow-ups/new",
+        f"/cases/{followed}/follow-ups",
+    ]:
+        found += violations(axe_page, path)
+    assert found == []
+
+
+def test_the_admin_pages_meet_wcag_21_aa(axe_page: Page, demo_cases) -> None:
+    log_in(axe_page, "admin@sip.example")
+    found: list[str] = []
+    for path in ["/admin/users", "/admin/users/new", "/admin/units", "/admin/audit/"]:
+        found += violations(axe_page, path)
+    assert found == []
