@@ -52,6 +52,9 @@ EXT_CONSENT_METHOD: Final = "sip-consent-method"  # Consent: valueCoding from CS
 EXT_NEED: Final = "sip-need"  # CarePlan: complex: area (Coding CS_NEED_AREA), description, support
 EXT_WHAT_MATTERS: Final = "sip-what-matters"  # CarePlan: valueString, the person's own words
 EXT_KOMMUNKOD: Final = "sip-kommunkod"  # Organization (a kommun): valueCoding CS_KOMMUNKOD
+# Encounter: valueBoolean. R4 Encounter.participant cannot reference the Patient, and
+# "share of meetings with the person present" is an indicator the county follows.
+EXT_PERSON_ATTENDED: Final = "sip-person-attended"
 # Inera's national CarePlan profile: whether the plan may be shown to the person.
 EXT_INERA_APPROVED_FOR_PATIENT: Final = (
     "https://fhir.inera.se/StructureDefinition/approved-for-patient"
@@ -81,10 +84,16 @@ CS_CONSENT_METHOD: Final = code_system("sip-consent-method")  # skriftligt, munt
 CS_NEED_AREA: Final = code_system("sip-need-area")  # cases.codes.NeedArea values
 CS_OUTCOME: Final = code_system("sip-outcome")  # cases.codes.Outcome values
 CS_PARTICIPANT_KIND: Final = code_system("sip-participant-kind")  # enhet, narstaende, annan
+CS_ACTIVITY_KIND: Final = code_system("sip-activity-kind")  # Task.code: insats, atgard
 LOINC: Final = "http://loinc.org"
 CONSENT_SCOPE: Final = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_CATEGORY_LOINC: Final = "59284-0"  # Patient Consent
-V3_ROLE_CODE: Final = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+V3_ROLE_CODE: Final = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"  # GUARD
+V3_ACT_CODE: Final = "http://terminology.hl7.org/CodeSystem/v3-ActCode"  # AMB, VR, OPTIN
+V3_PARTICIPATION_TYPE: Final = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+V2_0131: Final = "http://terminology.hl7.org/CodeSystem/v2-0131"  # contact role: N next-of-kin
+LOCATION_PHYSICAL_TYPE: Final = "http://terminology.hl7.org/CodeSystem/location-physical-type"
+GOAL_ACHIEVEMENT: Final = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 
 
 # --- Logical ids: stable, derived from database ids, never reused ---------------------------
@@ -102,6 +111,10 @@ def goal_id(case_id: int, position: int) -> str:
 
 def task_id(case_id: int, position: int) -> str:
     return f"sip-{case_id}-insats-{position + 1}"
+
+
+def atgard_task_id(case_id: int, position: int) -> str:
+    return f"sip-{case_id}-atgard-{position + 1}"
 
 
 def consent_id(consent_pk: int) -> str:
@@ -126,6 +139,11 @@ def organization_id_for_unit(unit_pk: int) -> str:
 
 def practitioner_role_id(case_id: int, role: str) -> str:
     return f"sip-{case_id}-{role}"
+
+
+def practitioner_role_id_for_participant(participant_pk: int) -> str:
+    """A unit taking part in a case, with its contact person if one is named."""
+    return f"participant-{participant_pk}"
 
 
 def appointment_id(meeting_pk: int) -> str:
