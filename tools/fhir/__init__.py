@@ -1,0 +1,1 @@
+"""Generate and refresh the FHIR profiles in fhir_profiles/."""
