@@ -37,7 +37,7 @@ PROFILE_ORGANIZATION: Final = "sip-organization"
 PROFILE_PRACTITIONERROLE: Final = "sip-practitionerrole"
 PROFILE_APPOINTMENT: Final = "sip-appointment"
 PROFILE_ENCOUNTER: Final = "sip-encounter"
-PROFILE_PLANDEFINITION: Final = "sip-handlingsplan-activity"
+PROFILE_PLANDEFINITION: Final = "sip-plandefinition"
 
 # --- Extensions (StructureDefinition ids of kind complex-type, context as noted) -----------
 EXT_STAGE: Final = "sip-stage"  # CarePlan: valueCoding from CS_STAGE (finer than status)
@@ -57,7 +57,7 @@ EXT_KOMMUNKOD: Final = "sip-kommunkod"  # Organization (a kommun): valueCoding C
 EXT_PERSON_ATTENDED: Final = "sip-person-attended"
 # Inera's national CarePlan profile: whether the plan may be shown to the person.
 EXT_INERA_APPROVED_FOR_PATIENT: Final = (
-    "https://fhir.inera.se/StructureDefinition/approved-for-patient"
+    "https://fhir.inera.se/ig/ehds-tk/StructureDefinition/approved-for-patient"
 )
 
 # --- Identifier systems ---------------------------------------------------------------------
