@@ -29,6 +29,7 @@ $(AXE): tests/e2e/package-lock.json
 
 run: setup
 	$(FLASK) db upgrade
+	$(FLASK) import-activities sip_tracker/handlingsplan/data/handlingsplan.yaml
 	$(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

@@ -37,15 +37,31 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from sip_tracker.audit.views import bp as audit_bp
     from sip_tracker.auth.views import bp as auth_bp
     from sip_tracker.cases.views import bp as cases_bp
+    from sip_tracker.fhir import store
+    from sip_tracker.fhir.api import bp as fhir_bp
+    from sip_tracker.handlingsplan.views import bp as handlingsplan_bp
+    from sip_tracker.indicators.views import bp as indicators_bp
     from sip_tracker.meetings.views import bp as meetings_bp
     from sip_tracker.organizations.views import bp as organizations_bp
     from sip_tracker.people.views import bp as people_bp
     from sip_tracker.plans.views import bp as plans_bp
 
-    blueprints = (auth_bp, organizations_bp, people_bp, cases_bp, meetings_bp, plans_bp, audit_bp)
+    blueprints = (
+        auth_bp,
+        organizations_bp,
+        people_bp,
+        cases_bp,
+        meetings_bp,
+        plans_bp,
+        audit_bp,
+        handlingsplan_bp,
+        indicators_bp,
+        fhir_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
+    store.install()
     errors.register_handlers(app)
     cli.register(app)
     return app

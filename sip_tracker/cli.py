@@ -1,4 +1,4 @@
-"""`flask` commands: create-user, seed-reference, seed-demo.
+"""`flask` commands: create-user, seed-reference, seed-demo, import-activities.
 
 Bad input ends the command with a non-zero exit code and one readable line.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sip_tracker.auth.models import Role
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
+from sip_tracker.fhir.cli import create_api_token_command
 from sip_tracker.organizations.models import Unit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,6 +31,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_reference_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(import_activities_command)
+    app.cli.add_command(create_api_token_command)
 
 
 class BadInput(click.ClickException):
@@ -146,7 +150,13 @@ def seed_reference_command() -> None:
 def seed_demo_command() -> None:
     """Load reference data, demo users and about 20 demo cases (only once)."""
     from sip_tracker.auth.models import User
-    from sip_tracker.demo import DEMO_USERS, load_demo_data
+    from sip_tracker.demo import (
+        DEMO_USERS,
+        link_demo_cases,
+        load_demo_data,
+        load_demo_history,
+        load_demo_plan,
+    )
     from sip_tracker.organizations.reference import load_reference_data
 
     load_reference_data()
@@ -155,5 +165,44 @@ def seed_demo_command() -> None:
         click.echo(_("Demodata finns redan: behölls som de är."))
         return
     users, cases = load_demo_data()
+    load_demo_plan()
+    link_demo_cases()
+    cases += load_demo_history()
     db.session.commit()
     click.echo(_("Demodata: %(users)d användare och %(cases)d ärenden.", users=users, cases=cases))
+
+
+@click.command("import-activities", cls=OneLineCommand)
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@in_app
+def import_activities_command(path: Path) -> None:
+    """Load the action plan from a YAML or CSV file: målområden, sakområden, activities.
+
+    Loading the same file again changes nothing. A file with a bad row loads nothing: each
+    bad row is reported with its line number, and the exit code is 1.
+    """
+    from sip_tracker.handlingsplan.files import PlanFileError, read_plan_file
+    from sip_tracker.handlingsplan.services import import_plan, known_codes
+
+    malomraden, sakomraden = known_codes()
+    try:
+        plan = read_plan_file(path, known_malomraden=malomraden, known_sakomraden=sakomraden)
+    except PlanFileError as error:
+        db.session.rollback()
+        for line in error.errors:
+            click.echo(line, err=True)
+        click.echo(_("Inget lästes in från %(path)s.", path=str(path)), err=True)
+        raise click.exceptions.Exit(1) from None
+    summary = import_plan(plan)
+    db.session.commit()
+    click.echo(
+        _(
+            "%(path)s: %(rows)d poster, varav %(created)d nya, %(updated)d ändrade och"
+            " %(unchanged)d oförändrade.",
+            path=str(path),
+            rows=plan.rows,
+            created=summary.created,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+        )
+    )

@@ -7,13 +7,18 @@ always has something due, overdue and upcoming.
 
 from __future__ import annotations
 
+import random
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from stdnum import luhn
 
 from sip_tracker.auth.models import Role, User
+from sip_tracker.auth.passwords import hash_password
 from sip_tracker.auth.services import create_user
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.codes import (
@@ -30,10 +35,13 @@ from sip_tracker.cases.codes import (
 )
 from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db
+from sip_tracker.handlingsplan.files import read_plan_file
+from sip_tracker.handlingsplan.models import Activity
+from sip_tracker.handlingsplan.services import import_plan, known_codes, link_activities
 from sip_tracker.i18n import to_utc
 from sip_tracker.meetings import services as meetings
 from sip_tracker.organizations.models import Unit
-from sip_tracker.people.models import RelatedPerson, RelationKind
+from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.people.services import create_person
 from sip_tracker.plans import services as plans
 
@@ -530,4 +538,293 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
 
     cases.close_case(case, user=user, reason="Målen är uppnådda.")
     _stamp(case, min(held + timedelta(days=30), today))
+    return case
+
+
+# The action plan and a history for the indicators ------------------------------------
+
+PLAN_FILE = Path(__file__).parent / "handlingsplan" / "data" / "handlingsplan.yaml"
+SIP_ACTIVITY = "2024-sip-lifecare-sp"
+
+
+def load_demo_plan() -> None:
+    """Load the shipped action plan unless an administrator has loaded one already."""
+    if db.session.scalar(select(Activity.id).limit(1)) is not None:
+        return
+    malomraden, sakomraden = known_codes()
+    import_plan(read_plan_file(PLAN_FILE, known_malomraden=malomraden, known_sakomraden=sakomraden))
+
+
+def link_demo_cases() -> int:
+    """Count the demo cases that have had their SIP meeting towards the SIP activity."""
+    activity = db.session.scalar(select(Activity).where(Activity.identifier == SIP_ACTIVITY))
+    if activity is None:
+        return 0
+    met = (Stage.MOTE_HALLET, Stage.PLAN_FASTSTALLD, Stage.UPPFOLJNING, Stage.AVSLUTAD)
+    linked = 0
+    for case in db.session.scalars(select(SipCase).where(SipCase.stage.in_(met))):
+        link_activities(case, user=case.created_by, activities=[activity])
+        linked += 1
+    return linked
+
+
+# Units where no demo user works, so the history stays out of the demo users' lists while
+# the indicators of their huvudmän (and of the county) have something to count.
+HISTORY_UNITS = (
+    ("Socialtjänsten Stockholm, barn och unga", Sakomrade.BARN_UNGA),
+    ("Biståndsenheten äldreomsorg Stockholm", Sakomrade.ALDRE),
+    ("Vårdcentral Tyresö", Sakomrade.ALDRE),
+    ("Psykiatrisk öppenvård Södermalm", Sakomrade.PSYKISK_OHALSA),
+    ("Habilitering Botkyrka", Sakomrade.FUNKTIONSNEDSATTNING),
+    ("Vårdcentral Södertälje", Sakomrade.PSYKISK_OHALSA),
+    ("Biståndsenheten äldreomsorg Nacka", Sakomrade.ALDRE),
+    ("Socialtjänsten Solna, vuxenenheten", Sakomrade.PSYKISK_OHALSA),
+    ("Biståndsenheten äldreomsorg Södertälje", Sakomrade.ALDRE),
+    ("Kommunal hälso- och sjukvård Täby", Sakomrade.ALDRE),
+    ("Socialtjänsten Botkyrka, barn och unga", Sakomrade.BARN_UNGA),
+)
+HISTORY_REGION_PARTNERS = ("Vårdcentral Tyresö", "Vårdcentral Södertälje", "Habilitering Botkyrka")
+HISTORY_KOMMUN_PARTNERS = (
+    "Biståndsenheten äldreomsorg Stockholm",
+    "Socialtjänsten Solna, vuxenenheten",
+    "Biståndsenheten äldreomsorg Södertälje",
+    "Kommunal hälso- och sjukvård Täby",
+)
+GIVEN = (
+    "Astrid",
+    "Bengt",
+    "Carina",
+    "Dan",
+    "Ebba",
+    "Filip",
+    "Greta",
+    "Hugo",
+    "Iris",
+    "Jan",
+    "Klara",
+    "Lars",
+    "Moa",
+    "Nils",
+    "Ove",
+    "Pia",
+    "Rut",
+    "Sven",
+    "Tea",
+    "Ulf",
+    "Vera",
+)
+FAMILY = (
+    "Andersson",
+    "Berg",
+    "Ceder",
+    "Dahlberg",
+    "Ek",
+    "Forsberg",
+    "Gran",
+    "Holm",
+    "Isaksson",
+    "Jansson",
+    "Kvist",
+    "Lund",
+    "Molin",
+    "Norberg",
+    "Öberg",
+    "Palm",
+    "Rask",
+    "Sandberg",
+)
+
+
+def load_demo_history(today: date | None = None, cases: int = 240) -> int:
+    """About a year and a half of made-up SIP work, for the indicators to count.
+
+    Made by coordinators who have left (inactive accounts, no login), at units where no
+    demo user works. Seeded, so every run makes the same history relative to today.
+    """
+    today = today or date.today()
+    rng = random.Random(2024)
+    coordinators = []
+    nobody_knows = hash_password(secrets.token_urlsafe(24))  # no one logs in as them
+    for index, (unit_name, sakomrade) in enumerate(HISTORY_UNITS, start=1):
+        user = User(
+            email=f"tidigare.samordnare{index}@sip.example",
+            name=f"Tidigare samordnare {index}",
+            password_hash=nobody_knows,
+            role=Role.SAMORDNARE,
+            unit=_unit(unit_name),
+            active=False,
+        )
+        db.session.add(user)
+        coordinators.append((user, sakomrade))
+    db.session.flush()
+    activity = db.session.scalar(select(Activity).where(Activity.identifier == SIP_ACTIVITY))
+    taken = set(db.session.scalars(select(Person.identifier)))
+    for number in range(cases):
+        user, sakomrade = coordinators[number % len(coordinators)]
+        child = sakomrade == Sakomrade.BARN_UNGA
+        while True:
+            born = (date(2008, 1, 1) if child else date(1932, 1, 1)) + timedelta(
+                days=rng.randint(0, 3500 if child else 25000)
+            )
+            identifier = test_personnummer(born, 980 + rng.randint(0, 19))
+            if identifier not in taken:
+                taken.add(identifier)
+                break
+        case = _history_case(rng, user, sakomrade, identifier, today)
+        if activity is not None and rng.random() < 0.6:
+            link_activities(case, user=user, activities=[activity])
+    return cases
+
+
+def _history_case(
+    rng: Any, user: User, sakomrade: Sakomrade, identifier: str, today: date
+) -> SipCase:
+    """One case, moved through the workflow as far as its dates allow."""
+    person = create_person(
+        user=user,
+        identifier=identifier,
+        given_name=rng.choice(GIVEN),
+        family_name=rng.choice(FAMILY),
+        phone=None,
+        email=None,
+        address=None,
+    )
+    child = person.is_child_on(today)
+    relative = RelatedPerson(
+        kind=RelationKind.VARDNADSHAVARE if child else RelationKind.NARSTAENDE,
+        name=f"{rng.choice(GIVEN)} {person.family_name}",
+        relation="förälder" if child else "närstående",
+    )
+    person.related.append(relative)
+    db.session.flush()
+    start = today - timedelta(days=rng.randint(20, 560))
+    discharge = sakomrade == Sakomrade.ALDRE and rng.random() < 0.7
+    case = cases.create_case(
+        person=person,
+        user=user,
+        origin=Origin.UTSKRIVNING if discharge else Origin.ANNAN,
+        utskrivningsklar_on=start if discharge else None,
+        sakomraden=[sakomrade],
+        need_description="Behöver samordnade insatser från kommun och region.",
+    )
+    case.created_at = case.events[-1].at = _moment(start, 8)
+    cases.start_preparation(case, user=user)
+    _stamp(case, start)
+    fate = rng.random()
+    if fate < 0.07:
+        cases.decline_case(case, user=user, reason="Personen vill inte ha en SIP.")
+        _stamp(case, min(start + timedelta(days=rng.randint(1, 5)), today))
+        return case
+    if fate < 0.11:
+        cases.abort_case(case, user=user, reason="Personen flyttade.")
+        _stamp(case, min(start + timedelta(days=rng.randint(2, 10)), today))
+        return case
+    region = user.unit.huvudman.kind == "region"
+    partner = _unit(rng.choice(HISTORY_KOMMUN_PARTNERS if region else HISTORY_REGION_PARTNERS))
+    unit_participant = cases.add_participant(
+        case, user=user, kind=ParticipantKind.ENHET, unit=partner
+    )
+    relative_participant = cases.add_participant(
+        case, user=user, kind=ParticipantKind.NARSTAENDE, related_person=relative
+    )
+    sent_day = start + timedelta(
+        days=rng.choice((0, 1, 1, 2, 2, 3, 3, 4, 6)) if discharge else rng.randint(2, 20)
+    )
+    if sent_day >= today:
+        return case
+    cases.record_consent(
+        case,
+        user=user,
+        given_by=ConsentGiver.VARDNADSHAVARE if child else ConsentGiver.PERSON,
+        guardian=relative if child else None,
+        method=ConsentMethod.SKRIFTLIGT,
+        given_on=start,
+        units=[user.unit, partner],
+        other_organisations=None,
+        exclusions=None,
+        today=today,
+    )
+    meeting_day = sent_day + timedelta(days=rng.randint(4, 21))
+    meeting = meetings.schedule_meeting(
+        case,
+        user=user,
+        starts_at=_moment(meeting_day, 13),
+        duration_minutes=60,
+        place="Mötesrum",
+        video_link=None,
+        participants=[unit_participant, relative_participant],
+    )
+    meetings.send_kallelse(case, meeting, user=user)
+    meeting.kallelse_sent_at = _moment(sent_day, 11)
+    _stamp(case, sent_day)
+    if meeting_day >= today:
+        return case
+    meetings.record_meeting_held(
+        case,
+        meeting,
+        user=user,
+        held_at=_moment(meeting_day, 14),
+        person_attended=rng.random() < 0.85,
+        attended={
+            i.id: i.participant_id != relative_participant.id or rng.random() < 0.55
+            for i in meeting.invitations
+        },
+        notes=None,
+    )
+    _stamp(case, meeting_day)
+    cases.set_role(
+        case, user=user, kind=CaseRoleKind.HUVUDANSVARIG, unit=user.unit, person_name=user.name
+    )
+    plan = plans.plan_for(case)
+    due = meeting_day + timedelta(days=rng.randint(60, 90))
+    plans.save_plan(
+        case,
+        user=user,
+        lock_version=plan.lock_version,
+        goals=["Jag vill klara vardagen."],
+        insatser=[
+            plans.InsatsInput(
+                "Insats från kommunen", partner.huvudman if region else user.unit.huvudman
+            ),
+            plans.InsatsInput(
+                "Insats från regionen", user.unit.huvudman if region else partner.huvudman
+            ),
+        ],
+        atgarder=[],
+        follow_up_method="Uppföljande SIP-möte.",
+        follow_up_on=due,
+    )
+    version = plans.establish_plan(case, user=user)
+    version.established_at = _moment(meeting_day, 15)
+    _stamp(case, meeting_day)
+    timing = rng.random()
+    if timing < 0.06:
+        return case  # never followed up: overdue
+    held = (
+        due - timedelta(days=rng.randint(0, 7))
+        if timing < 0.85
+        else due + timedelta(days=rng.randint(5, 30))
+    )
+    if held >= today:
+        return case
+    plans.record_follow_up(
+        case,
+        user=user,
+        held_on=held,
+        evaluations=[
+            plans.EvaluationInput("goal", g, Outcome.DELVIS) for g in version.content["goals"]
+        ]
+        + [
+            plans.EvaluationInput("insats", i["description"], Outcome.PAGAR)
+            for i in version.content["insatser"]
+        ],
+        next_follow_up_on=held + timedelta(days=90),
+        notes=None,
+        today=today,
+    )
+    _stamp(case, held)
+    closed = held + timedelta(days=rng.randint(0, 20))
+    if rng.random() < 0.75 and closed < today:
+        cases.close_case(case, user=user, reason="Målen är uppnådda.")
+        _stamp(case, closed)
     return case

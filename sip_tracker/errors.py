@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -40,7 +40,14 @@ def register_handlers(app: Flask) -> None:
     """Render HTTP errors as Swedish pages instead of Werkzeug's English defaults."""
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> tuple[str, int] | Response:
+        if request.path == "/fhir" or request.path.startswith("/fhir/"):
+            # A FHIR client gets an OperationOutcome, never an HTML page.
+            from sip_tracker.fhir.outcomes import issue, outcome_response
+
+            code = error.code or 500
+            kind = {404: "not-found", 405: "not-supported", 429: "throttled"}.get(code, "invalid")
+            return outcome_response(code, [issue(error.description or error.name, code=kind)])
         titles = {
             400: _l("Felaktig begäran"),
             403: _l("Åtkomst nekad"),

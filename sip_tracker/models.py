@@ -11,14 +11,25 @@ from sip_tracker.cases.models import (
     SipCase,
     StageEvent,
 )
+from sip_tracker.fhir.models import ApiToken, StoredResource
+from sip_tracker.handlingsplan.models import (
+    Activity,
+    CaseActivity,
+    Malomrade,
+    PlanSakomrade,
+    StrategiskInriktning,
+)
 from sip_tracker.meetings.models import Invitation, Meeting
 from sip_tracker.organizations.models import Huvudman, HuvudmanKind, Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.plans.models import Atgard, Evaluation, FollowUp, Goal, Insats, Plan, PlanVersion
 
 __all__ = [
+    "Activity",
+    "ApiToken",
     "Atgard",
     "AuditEvent",
+    "CaseActivity",
     "CaseRole",
     "CaseSakomrade",
     "Consent",
@@ -29,17 +40,21 @@ __all__ = [
     "HuvudmanKind",
     "Insats",
     "Invitation",
+    "Malomrade",
     "Meeting",
     "Need",
     "Participant",
     "Person",
     "Plan",
+    "PlanSakomrade",
     "PlanVersion",
     "RelatedPerson",
     "RelationKind",
     "Role",
     "SipCase",
     "StageEvent",
+    "StoredResource",
+    "StrategiskInriktning",
     "Unit",
     "User",
 ]

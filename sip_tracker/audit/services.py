@@ -33,7 +33,11 @@ def record(
 
 
 def record_many(
-    action: str, *, user: User | None, subjects: Iterable[tuple[int | None, int | None]]
+    action: str,
+    *,
+    user: User | None,
+    subjects: Iterable[tuple[int | None, int | None]],
+    detail: str | None = None,
 ) -> None:
     """One audit row per (person_id, case_id), written in one statement (lists of cases)."""
     rows = [
@@ -44,6 +48,7 @@ def record_many(
             "unit_id": user.unit_id if user else None,
             "person_id": person_id,
             "case_id": case_id,
+            "detail": detail,
         }
         for person_id, case_id in subjects
     ]

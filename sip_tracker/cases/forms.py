@@ -201,6 +201,8 @@ class OverviewFilterForm(Form):
         validators=[Optional()],
     )
     kommun = SelectField(_l("Kommun"), validators=[Optional()])
+    activity = SelectField(_l("Aktivitet i handlingsplanen"), validators=[Optional()])
+    malomrade = SelectField(_l("Målområde"), validators=[Optional()])
     due = SelectField(
         _l("Tidsfrist"),
         choices=choices(

@@ -13,6 +13,7 @@ from sip_tracker.auth.models import Role, User
 from sip_tracker.cases.access import visible_to
 from sip_tracker.cases.codes import FINAL_STAGES, Sakomrade, Stage
 from sip_tracker.cases.models import CaseRole, CaseSakomrade, Participant, SipCase
+from sip_tracker.handlingsplan.models import CaseActivity, activity_malomrade
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.identifiers import InvalidIdentifier, parse_identifier
 from sip_tracker.people.models import Person
@@ -24,6 +25,8 @@ class CaseFilters:
     stage: Stage | None = None
     sakomrade: Sakomrade | None = None
     kommun_id: int | None = None
+    activity_id: int | None = None  # an activity of the handlingsplan
+    malomrade_id: int | None = None  # any activity in this målområde
     due: str | None = None  # "overdue" or "week"
     status: str = "open"  # "open", "closed" or "all"
 
@@ -63,6 +66,20 @@ def cases_for_overview(
         )
     if filters.kommun_id:
         query = query.where(_involves_huvudman(filters.kommun_id))
+    if filters.activity_id:
+        query = query.where(
+            exists().where(
+                CaseActivity.case_id == SipCase.id, CaseActivity.activity_id == filters.activity_id
+            )
+        )
+    if filters.malomrade_id:
+        query = query.where(
+            exists().where(
+                CaseActivity.case_id == SipCase.id,
+                activity_malomrade.c.activity_id == CaseActivity.activity_id,
+                activity_malomrade.c.malomrade_id == filters.malomrade_id,
+            )
+        )
     if filters.due == "overdue":
         query = query.where(SipCase.next_due_on < today)
     elif filters.due == "week":

@@ -58,6 +58,9 @@ from sip_tracker.cases.workflow import (
 )
 from sip_tracker.db import db
 from sip_tracker.forms import choices, unit_choices
+from sip_tracker.handlingsplan.queries import activities as plan_activities
+from sip_tracker.handlingsplan.queries import activities_for_case
+from sip_tracker.handlingsplan.queries import malomraden as plan_malomraden
 from sip_tracker.organizations.models import Huvudman, HuvudmanKind, Unit
 from sip_tracker.people.identifiers import format_identifier, parse_identifier
 from sip_tracker.people.models import Person, RelatedPerson
@@ -111,6 +114,14 @@ def overview() -> tuple[str, int]:
         select(Huvudman).where(Huvudman.kind == HuvudmanKind.KOMMUN).order_by(Huvudman.name)
     ).all()
     form.kommun.choices = choices(((str(k.id), k.name) for k in kommuner), _("Alla kommuner"))
+    form.activity.choices = choices(
+        ((str(a.id), f"{a.identifier} {a.title}") for a in db.session.scalars(plan_activities())),
+        _("Alla aktiviteter"),
+    )
+    form.malomrade.choices = choices(
+        ((str(m.id), m.title) for m in db.session.scalars(plan_malomraden())),
+        _("Alla målområden"),
+    )
     valid = form.validate()
     filters = CaseFilters(status="open")
     if valid:
@@ -119,6 +130,8 @@ def overview() -> tuple[str, int]:
             stage=Stage(form.stage.data) if form.stage.data else None,
             sakomrade=Sakomrade(form.sakomrade.data) if form.sakomrade.data else None,
             kommun_id=int(form.kommun.data) if form.kommun.data else None,
+            activity_id=int(form.activity.data) if form.activity.data else None,
+            malomrade_id=int(form.malomrade.data) if form.malomrade.data else None,
             due=form.due.data or None,
             status=form.status.data or "open",
         )
@@ -191,6 +204,7 @@ def show(case_id: int) -> tuple[str, int]:
     return page(
         "cases/show.html",
         case=case,
+        activities=db.session.scalars(activities_for_case(case.id)).all(),
         can_change=can_change_case(current_user, case),
         can_move=lambda stage: can_move(case, Stage(stage)),
         reason_form=ReasonForm(formdata=None),

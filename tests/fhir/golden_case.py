@@ -137,7 +137,12 @@ def build_golden_case(make: Factory) -> Golden:
     )
     meetings.send_kallelse(case, first, user=user)
     first.kallelse_sent_at = at(date(2025, 3, 4), 11)
-    answers = {bistand_p.id: Response.KOMMER, son_p.id: Response.KOMMER, fk_p.id: Response.KANSKE}
+    by_participant = {
+        bistand_p.id: Response.KOMMER,
+        son_p.id: Response.KOMMER,
+        fk_p.id: Response.KANSKE,
+    }
+    answers = {i.id: by_participant[i.participant_id] for i in first.invitations}
     meetings.record_responses(case, first, user=user, responses=answers)
     meetings.record_meeting_held(
         case,

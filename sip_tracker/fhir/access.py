@@ -1,0 +1,60 @@
+"""What an API token may see: cases its organisation takes part in, under consent covering it."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.orm import aliased
+
+from sip_tracker.cases.access import taking_part_clause
+from sip_tracker.cases.models import Consent, SipCase, consent_unit
+from sip_tracker.db import db
+from sip_tracker.fhir.models import ApiToken, StoredResource
+from sip_tracker.organizations.models import Unit
+
+
+def _unit_ids(token: ApiToken) -> list[int]:
+    return list(db.session.scalars(select(Unit.id).where(Unit.huvudman_id == token.huvudman_id)))
+
+
+def consent_covers_organisation(unit_ids: list[int]) -> ColumnElement[bool]:
+    """The case's current, not withdrawn consent covers at least one of the units."""
+    newer = aliased(Consent)
+    latest = (
+        select(func.max(newer.id))
+        .where(newer.case_id == SipCase.id)
+        .correlate(SipCase)
+        .scalar_subquery()
+    )
+    return exists().where(
+        Consent.id == latest,
+        Consent.withdrawn_on.is_(None),
+        consent_unit.c.consent_id == Consent.id,
+        consent_unit.c.unit_id.in_(unit_ids),
+    )
+
+
+def visible_cases(token: ApiToken) -> Select[tuple[int]]:
+    """Ids of the cases the token's organisation may receive."""
+    units = _unit_ids(token)
+    return select(SipCase.id).where(
+        and_(taking_part_clause(units), consent_covers_organisation(units))
+    )
+
+
+def visible_people(token: ApiToken) -> Select[tuple[int]]:
+    units = _unit_ids(token)
+    return select(SipCase.person_id).where(
+        and_(taking_part_clause(units), consent_covers_organisation(units))
+    )
+
+
+def visible_resources(token: ApiToken) -> ColumnElement[bool]:
+    """SQL over fhir_resource: case resources of visible cases, the people of those cases,
+    and organisations (which hold no personal data)."""
+    cases = visible_cases(token).scalar_subquery()
+    people = visible_people(token).scalar_subquery()
+    return (
+        StoredResource.case_id.in_(cases)
+        | (StoredResource.case_id.is_(None) & StoredResource.person_id.in_(people))
+        | (StoredResource.case_id.is_(None) & StoredResource.person_id.is_(None))
+    )

@@ -1,0 +1,339 @@
+"""The FHIR REST API under /fhir: JSON, bearer tokens, reads and searches from stored JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from flask import Blueprint, Response, g, request
+from sqlalchemy import Select, func, select
+
+from sip_tracker.audit.services import record_many
+from sip_tracker.db import db
+from sip_tracker.extensions import csrf
+from sip_tracker.fhir import search as fhir_search
+from sip_tracker.fhir import systems
+from sip_tracker.fhir.access import visible_resources
+from sip_tracker.fhir.capability import capability_statement
+from sip_tracker.fhir.models import ApiToken, StoredResource
+from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError, outcome_response
+from sip_tracker.fhir.tokens import token_for
+from sip_tracker.people.identifiers import InvalidIdentifier, parse_identifier
+from sip_tracker.people.models import Person
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+csrf.exempt(bp)
+
+RESOURCE_TYPES = (
+    "CarePlan",
+    "CareTeam",
+    "Goal",
+    "Task",
+    "Consent",
+    "Patient",
+    "RelatedPerson",
+    "Organization",
+    "PractitionerRole",
+    "Appointment",
+    "Encounter",
+)
+PUBLIC_ENDPOINTS = {"fhir.metadata"}
+
+
+@bp.errorhandler(FhirError)
+def fhir_error(error: FhirError) -> Response:
+    response = outcome_response(error.status, error.issues)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="sip-tracker"'
+    return response
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Every call but the CapabilityStatement needs a live bearer token with read scope."""
+    _negotiate()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise FhirError(401, "A bearer token is required (Authorization: Bearer …)", code="login")
+    token = token_for(secret.strip())
+    if token is None:
+        raise FhirError(401, "The bearer token is unknown or revoked", code="login")
+    needed = "write" if request.method in ("POST", "PUT", "DELETE") else "read"
+    if (needed == "read" and not token.can_read) or (needed == "write" and not token.can_write):
+        raise FhirError(403, f"The token has no {needed} scope", code="forbidden")
+    g.api_token = token
+
+
+def _negotiate() -> None:
+    accept = request.headers.get("Accept", "*/*")
+    acceptable = ("application/fhir+json", "application/json", "*/*", "application/*")
+    if not any(kind in accept for kind in acceptable):
+        raise FhirError(406, f"Only {FHIR_JSON} is served, not {accept}", code="not-supported")
+
+
+def _token() -> ApiToken:
+    token: ApiToken = g.api_token
+    return token
+
+
+def _base() -> str:
+    return request.url_root.rstrip("/") + "/fhir"
+
+
+def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    response = Response(body, status=status, mimetype=FHIR_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+@bp.get("/metadata")
+def metadata() -> Response:
+    return _json(orjson.dumps(capability_statement(_base())))
+
+
+def _check_type(resource_type: str) -> None:
+    if resource_type not in RESOURCE_TYPES:
+        raise FhirError(
+            404,
+            f"This server has no resource type {resource_type!r}; see /fhir/metadata",
+            code="not-supported",
+        )
+
+
+def _audit_rows(rows: Iterable[StoredResource], action: str) -> None:
+    """One audit row per resource holding a person's data, attributed to the token."""
+    token = _token()
+    detail = f"API token {token.id} ({token.name})"
+    record_many(
+        action,
+        user=None,
+        subjects=[(r.person_id, r.case_id) for r in rows if r.person_id is not None],
+        detail=detail,
+    )
+
+
+@bp.get("/<resource_type>/<logical_id>")
+def read(resource_type: str, logical_id: str) -> Response:
+    _check_type(resource_type)
+    row = db.session.scalar(
+        select(StoredResource).where(
+            StoredResource.resource_type == resource_type,
+            StoredResource.logical_id == logical_id,
+            visible_resources(_token()),
+        )
+    )
+    if row is None:
+        raise FhirError(404, f"{resource_type}/{logical_id} is not known", code="not-found")
+    etag = f'W/"{row.version_id}"'
+    if request.headers.get("If-None-Match") == etag:
+        return Response(status=304, headers={"ETag": etag})
+    _audit_rows([row], "fhir.read")
+    body = row.content
+    db.session.commit()
+    return _json(
+        body,
+        headers={
+            "ETag": etag,
+            "Last-Modified": row.last_updated.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+            "Content-Location": f"{_base()}/{resource_type}/{logical_id}/_history/{row.version_id}",
+        },
+    )
+
+
+def _query(search: fhir_search.Search) -> Select[tuple[StoredResource]]:
+    token = _token()
+    query = select(StoredResource).where(
+        StoredResource.resource_type == search.resource_type, visible_resources(token)
+    )
+    if search.ids:
+        query = query.where(StoredResource.logical_id.in_(search.ids))
+    for bound in search.last_updated:
+        query = query.where(fhir_search.last_updated_clause(bound))
+    for bound in search.dates:
+        query = query.where(
+            fhir_search.period_clause(bound, StoredResource.date_start, StoredResource.date_end)
+        )
+    if search.statuses:
+        query = query.where(StoredResource.status.in_(search.statuses))
+    if search.categories:
+        sip = any(
+            code == systems.INERA_SIP_CODE and system in (None, systems.INERA_TYPE_OF_CARE_PLAN)
+            for system, code in search.categories
+        )
+        if not sip:
+            query = query.where(StoredResource.id.is_(None))  # every CarePlan here is a SIP
+    person_ids: set[int] | None = None
+    if search.patient_ids:
+        person_ids = {pk for pk in map(_person_pk, search.patient_ids) if pk is not None}
+    for identifiers in (search.patient_identifiers, search.identifiers):
+        if identifiers:
+            found = _people_by_identifier(identifiers)
+            person_ids = found if person_ids is None else person_ids & found
+    if person_ids is not None:
+        query = query.where(StoredResource.person_id.in_(person_ids or [-1]))
+    return query
+
+
+def _person_pk(logical_id: str) -> int | None:
+    prefix = systems.patient_id(0)[:-1]
+    if logical_id.startswith(prefix) and logical_id[len(prefix) :].isdigit():
+        return int(logical_id[len(prefix) :])
+    return None
+
+
+def _people_by_identifier(identifiers: list[tuple[str | None, str]]) -> set[int]:
+    """People by personnummer or samordningsnummer, in the FHIR or the older OID systems."""
+    found: set[int] = set()
+    accepted = {
+        systems.PERSONNUMMER,
+        systems.SAMORDNINGSNUMMER,
+        systems.PERSONNUMMER_OID,
+        systems.SAMORDNINGSNUMMER_OID,
+    }
+    for system, value in identifiers:
+        if system is not None and system not in accepted:
+            continue
+        try:
+            digits = parse_identifier(value).digits
+        except InvalidIdentifier as error:
+            raise FhirError(
+                400, f"identifier {value!r}: {error}", expression=["identifier"]
+            ) from None
+        found.update(db.session.scalars(select(Person.id).where(Person.identifier == digits)))
+    return found
+
+
+def _bundle(
+    search: fhir_search.Search,
+    matches: list[StoredResource],
+    included: list[StoredResource],
+    total: int,
+) -> bytes:
+    base = _base()
+    asked = list(request.args.items(multi=True))
+    args = [(k, v) for k, v in asked if k != "_offset"]
+    links = [
+        {
+            "relation": "self",
+            "url": f"{base}/{search.resource_type}?{urlencode(asked)}",
+        }
+    ]
+    if search.offset + search.count < total and search.count > 0:
+        following = [*args, ("_offset", str(search.offset + search.count))]
+        links.append(
+            {"relation": "next", "url": f"{base}/{search.resource_type}?{urlencode(following)}"}
+        )
+    if search.offset > 0:
+        previous = [*args, ("_offset", str(max(0, search.offset - search.count)))]
+        links.append(
+            {"relation": "previous", "url": f"{base}/{search.resource_type}?{urlencode(previous)}"}
+        )
+    head = orjson.dumps(
+        {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links}
+    )
+    entries = [
+        b'{"fullUrl":"%s/%s/%s","resource":%s,"search":{"mode":"%s"}}'
+        % (base.encode(), row.resource_type.encode(), row.logical_id.encode(), row.content, mode)
+        for rows, mode in ((matches, b"match"), (included, b"include"))
+        for row in rows
+    ]
+    return head[:-1] + b',"entry":[' + b",".join(entries) + b"]}"
+
+
+def _included(search: fhir_search.Search, matches: list[StoredResource]) -> list[StoredResource]:
+    """Resources named by the matches' references, for _include; only those the token sees."""
+    wanted: set[tuple[str, str]] = set()
+    for row in matches:
+        body = orjson.loads(row.content)
+        for element in search.includes:
+            for reference in _references(body.get(element)):
+                kind, _, logical = reference.partition("/")
+                if kind and logical:
+                    wanted.add((kind, logical))
+    if not wanted:
+        return []
+    rows = db.session.scalars(
+        select(StoredResource).where(
+            StoredResource.logical_id.in_({logical for _, logical in wanted}),
+            visible_resources(_token()),
+        )
+    )
+    seen = {(m.resource_type, m.logical_id) for m in matches}
+    return [r for r in rows if (r.resource_type, r.logical_id) in wanted - seen]
+
+
+def _references(value: Any) -> list[str]:
+    """Every reference string inside an element (a Reference, a list, or an activity)."""
+    if isinstance(value, list):
+        return [ref for item in value for ref in _references(item)]
+    if isinstance(value, dict):
+        if isinstance(value.get("reference"), str):
+            return [value["reference"]]
+        return [ref for item in value.values() for ref in _references(item)]
+    return []
+
+
+@bp.get("/<resource_type>")
+def search_type(resource_type: str) -> Response:
+    _check_type(resource_type)
+    search = fhir_search.parse(resource_type, list(request.args.items(multi=True)))
+    query = _query(search)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    matches = list(
+        db.session.scalars(
+            query.order_by(StoredResource.last_updated.desc(), StoredResource.id)
+            .offset(search.offset)
+            .limit(search.count)
+        )
+    )
+    included = _included(search, matches)
+    _audit_rows([*matches, *included], "fhir.search")
+    body = _bundle(search, matches, included, total)
+    db.session.commit()
+    return _json(body)
+
+
+@bp.get("/Patient/<logical_id>/$everything")
+def everything(logical_id: str) -> Response:
+    """The patient and every resource of the cases the token may see."""
+    token = _token()
+    patient = db.session.scalar(
+        select(StoredResource).where(
+            StoredResource.resource_type == "Patient",
+            StoredResource.logical_id == logical_id,
+            visible_resources(token),
+        )
+    )
+    if patient is None:
+        raise FhirError(404, f"Patient/{logical_id} is not known", code="not-found")
+    rows = list(
+        db.session.scalars(
+            select(StoredResource)
+            .where(
+                StoredResource.person_id == patient.person_id,
+                visible_resources(token),
+            )
+            .order_by(StoredResource.resource_type, StoredResource.logical_id)
+        )
+    )
+    organisations = _included(
+        fhir_search.Search(
+            "Organization", includes=["managingOrganization", "owner", "partOf", "organization"]
+        ),
+        rows,
+    )
+    _audit_rows(rows, "fhir.read")
+    base = _base()
+    entries = [
+        b'{"fullUrl":"%s/%s/%s","resource":%s}'
+        % (base.encode(), row.resource_type.encode(), row.logical_id.encode(), row.content)
+        for row in [*rows, *organisations]
+    ]
+    head = orjson.dumps({"resourceType": "Bundle", "type": "searchset", "total": len(entries)})
+    db.session.commit()
+    return _json(head[:-1] + b',"entry":[' + b",".join(entries) + b"]}")

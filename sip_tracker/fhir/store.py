@@ -1,0 +1,152 @@
+"""Keep every case's FHIR resources current, validated, in the same transaction as the change.
+
+Services write an audit row for every change of a person's data; when such a transaction
+commits, the cases it touched are mapped again and each resource whose content changed is
+stored as a new version. Reads, searches and exports then serve the stored bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from fhir.resources.R4B.resource import Resource
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from sip_tracker.audit.models import AuditEvent
+from sip_tracker.cases.models import SipCase
+from sip_tracker.db import db, utcnow
+from sip_tracker.fhir.models import StoredResource
+
+# Audit actions that read or list, and so change nothing worth a new version.
+READ_ACTIONS = frozenset(
+    {
+        "case.read",
+        "case.list",
+        "case.search",
+        "person.read",
+        "audit.read",
+        "fhir.read",
+        "fhir.search",
+        "fhir.export",
+    }
+)
+PENDING = "fhir_pending_cases"
+# Resources about the person rather than one case: shared by all the person's cases.
+PERSON_SCOPED = frozenset({"Patient", "RelatedPerson"})
+SHARED = frozenset({"Organization"})
+
+
+def instant(moment: datetime) -> str:
+    """A FHIR instant in UTC with milliseconds, as servers commonly write it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _without_version(body: dict[str, Any]) -> dict[str, Any]:
+    meta = {k: v for k, v in body.get("meta", {}).items() if k not in ("versionId", "lastUpdated")}
+    stripped = {k: v for k, v in body.items() if k != "meta"}
+    if meta:
+        stripped["meta"] = meta
+    return stripped
+
+
+def _moment(text: str | None, *, end: bool) -> datetime | None:
+    """A FHIR date or dateTime as a UTC moment; an end date covers its whole day."""
+    if not text:
+        return None
+    if len(text) == 10:
+        day = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        return day + timedelta(days=1) if end else day
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _period(period: dict[str, str] | None) -> tuple[datetime | None, datetime | None]:
+    if not period:
+        return None, None
+    return _moment(period.get("start"), end=False), _moment(period.get("end"), end=True)
+
+
+def store_resource(
+    resource: Resource, *, case_id: int | None, person_id: int | None, now: datetime | None = None
+) -> StoredResource:
+    """Store the resource if its content changed since the last version; return the row."""
+    body = resource.model_dump(mode="json", exclude_none=True)
+    resource_type, logical_id = body["resourceType"], body["id"]
+    row = db.session.scalar(
+        select(StoredResource).where(
+            StoredResource.resource_type == resource_type, StoredResource.logical_id == logical_id
+        )
+    )
+    if row is not None and _without_version(orjson.loads(row.content)) == _without_version(body):
+        return row
+    now = now or utcnow()
+    if row is None:
+        row = StoredResource(resource_type=resource_type, logical_id=logical_id, version_id=0)
+        db.session.add(row)
+    row.version_id += 1
+    row.last_updated = now
+    row.case_id = case_id
+    row.person_id = person_id
+    row.status = body.get("status")
+    row.date_start, row.date_end = _period(body.get("period"))
+    body["meta"] = {
+        **body.get("meta", {}),
+        "versionId": str(row.version_id),
+        "lastUpdated": instant(now),
+    }
+    row.content = orjson.dumps(body)
+    return row
+
+
+def publish_case(case: SipCase) -> list[StoredResource]:
+    """Map the case again and store what changed."""
+    from sip_tracker.fhir.outbound import case_resources
+
+    rows = []
+    for resource in case_resources(case):
+        kind = resource.get_resource_type()
+        rows.append(
+            store_resource(
+                resource,
+                case_id=None if kind in PERSON_SCOPED | SHARED else case.id,
+                person_id=None if kind in SHARED else case.person_id,
+            )
+        )
+    return rows
+
+
+def publish_cases(case_ids: Iterable[int]) -> None:
+    for case_id in sorted(set(case_ids)):
+        case = db.session.get(SipCase, case_id)
+        if case is not None:
+            publish_case(case)
+
+
+def _note_changes(session: Session, flush_context: Any) -> None:
+    pending: set[int] = session.info.setdefault(PENDING, set())
+    for obj in session.new:
+        if isinstance(obj, AuditEvent) and obj.case_id and obj.action not in READ_ACTIONS:
+            pending.add(obj.case_id)
+
+
+def _publish_before_commit(session: Session) -> None:
+    session.flush()  # the audit rows added since the last flush name cases too
+    pending = session.info.pop(PENDING, set())
+    if pending:
+        publish_cases(pending)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def install() -> None:
+    """Listen on the app's sessions (once per process)."""
+    session_class = db.session.session_factory.class_
+    if not event.contains(session_class, "after_flush", _note_changes):
+        event.listen(session_class, "after_flush", _note_changes)
+        event.listen(session_class, "before_commit", _publish_before_commit)
+        event.listen(session_class, "after_rollback", _forget)

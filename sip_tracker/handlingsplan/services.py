@@ -1,0 +1,286 @@
+"""Changes to the action plan: loading a file, the administrators' edits, and case links.
+
+Services flush and raise DomainError; the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from sip_tracker.audit.services import record
+from sip_tracker.auth.models import User
+from sip_tracker.cases.models import SipCase
+from sip_tracker.db import db
+from sip_tracker.errors import DomainError
+from sip_tracker.handlingsplan.files import PlanFile
+from sip_tracker.handlingsplan.models import (
+    ACTIVITY_STATUS_LABELS,
+    Activity,
+    ActivityStatus,
+    CaseActivity,
+    Malomrade,
+    PlanSakomrade,
+    StrategiskInriktning,
+)
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def count(self, created: bool, changed: bool) -> None:
+        if created:
+            self.created += 1
+        elif changed:
+            self.updated += 1
+        else:
+            self.unchanged += 1
+
+
+def _assign(target: Any, **values: Any) -> bool:
+    """Set the attributes that differ; report whether any did (so an unchanged row stays
+    untouched and a second import writes nothing)."""
+    changed = False
+    for name, value in values.items():
+        if getattr(target, name) != value:
+            setattr(target, name, value)
+            changed = True
+    return changed
+
+
+def known_codes() -> tuple[set[str], set[str]]:
+    """The målområde and sakområde codes already in the database."""
+    return (
+        set(db.session.scalars(select(Malomrade.code))),
+        set(db.session.scalars(select(PlanSakomrade.code))),
+    )
+
+
+def import_plan(plan: PlanFile) -> ImportSummary:
+    """Insert or update every row of a checked file, by code and identifier.
+
+    Rows missing from the file are left alone: a file with next year's activities does not
+    remove this year's.
+    """
+    summary = ImportSummary()
+    malomraden = {m.code: m for m in db.session.scalars(select(Malomrade))}
+    for row in plan.malomraden:
+        malomrade = malomraden.get(row.code)
+        created = malomrade is None
+        if malomrade is None:
+            malomrade = malomraden[row.code] = Malomrade(code=row.code)
+            db.session.add(malomrade)
+        changed = _assign(
+            malomrade, title=row.title, description=row.description, position=row.position
+        )
+        summary.count(created, changed)
+    db.session.flush()
+
+    inriktningar = {i.code: i for i in db.session.scalars(select(StrategiskInriktning))}
+    for irow in plan.inriktningar:
+        inriktning = inriktningar.get(irow.code)
+        created = inriktning is None
+        if inriktning is None:
+            inriktning = inriktningar[irow.code] = StrategiskInriktning(code=irow.code)
+            db.session.add(inriktning)
+        changed = _assign(
+            inriktning,
+            malomrade_id=malomraden[irow.malomrade].id,
+            title=irow.title,
+            description=irow.description,
+            position=irow.position,
+        )
+        summary.count(created, changed)
+
+    sakomraden = {s.code: s for s in db.session.scalars(select(PlanSakomrade))}
+    for srow in plan.sakomraden:
+        sakomrade = sakomraden.get(srow.code)
+        created = sakomrade is None
+        if sakomrade is None:
+            sakomrade = sakomraden[srow.code] = PlanSakomrade(code=srow.code)
+            db.session.add(sakomrade)
+        changed = _assign(
+            sakomrade, title=srow.title, description=srow.description, position=srow.position
+        )
+        summary.count(created, changed)
+    db.session.flush()
+
+    activities = {a.identifier: a for a in db.session.scalars(select(Activity))}
+    for arow in plan.activities:
+        activity = activities.get(arow.identifier)
+        created = activity is None
+        if activity is None:
+            activity = activities[arow.identifier] = Activity(identifier=arow.identifier)
+            db.session.add(activity)
+        changed = _assign(
+            activity,
+            title=arow.title,
+            description=arow.description,
+            year_from=arow.year_from,
+            year_to=arow.year_to,
+            responsible_group=arow.responsible_group,
+            status=arow.status,
+        )
+        wanted_m = [malomraden[c] for c in arow.malomraden]
+        wanted_s = [sakomraden[c] for c in arow.sakomraden]
+        if created or {m.code for m in activity.malomraden} != set(arow.malomraden):
+            activity.malomraden = wanted_m
+            changed = True
+        if created or {s.code for s in activity.sakomraden} != set(arow.sakomraden):
+            activity.sakomraden = wanted_s
+            changed = True
+        summary.count(created, changed and not created)
+    db.session.flush()
+    return summary
+
+
+# The administrators' edits -----------------------------------------------------------
+
+
+def _code_taken(model: Any, column: Any, code: str, current: Any) -> bool:
+    found = db.session.scalar(select(model).where(column == code))
+    return found is not None and found is not current
+
+
+def save_malomrade(
+    malomrade: Malomrade | None, *, code: str, title: str, description: str, position: int
+) -> Malomrade:
+    """Create or change a målområde; its code is fixed once created."""
+    if malomrade is None:
+        if _code_taken(Malomrade, Malomrade.code, code, None):
+            raise DomainError(
+                _("Det finns redan ett målområde med koden %(code)s.", code=code), "code"
+            )
+        malomrade = Malomrade(code=code)
+        db.session.add(malomrade)
+    _assign(malomrade, title=title.strip(), description=description.strip(), position=position)
+    db.session.flush()
+    return malomrade
+
+
+def save_inriktning(
+    inriktning: StrategiskInriktning | None,
+    *,
+    malomrade: Malomrade,
+    code: str,
+    title: str,
+    description: str,
+    position: int,
+) -> StrategiskInriktning:
+    """Create or change a strategisk inriktning; its code is fixed once created."""
+    if inriktning is None:
+        if _code_taken(StrategiskInriktning, StrategiskInriktning.code, code, None):
+            raise DomainError(
+                _("Det finns redan en strategisk inriktning med koden %(code)s.", code=code), "code"
+            )
+        inriktning = StrategiskInriktning(code=code)
+        db.session.add(inriktning)
+    _assign(
+        inriktning,
+        malomrade_id=malomrade.id,
+        title=title.strip(),
+        description=description.strip(),
+        position=position,
+    )
+    db.session.flush()
+    return inriktning
+
+
+def save_sakomrade(
+    sakomrade: PlanSakomrade | None, *, code: str, title: str, description: str, position: int
+) -> PlanSakomrade:
+    """Create or change a sakområde; its code is fixed once created."""
+    if sakomrade is None:
+        if db.session.get(PlanSakomrade, code) is not None:
+            raise DomainError(
+                _("Det finns redan ett sakområde med koden %(code)s.", code=code), "code"
+            )
+        sakomrade = PlanSakomrade(code=code)
+        db.session.add(sakomrade)
+    _assign(sakomrade, title=title.strip(), description=description.strip(), position=position)
+    db.session.flush()
+    return sakomrade
+
+
+def save_activity(
+    activity: Activity | None,
+    *,
+    identifier: str,
+    title: str,
+    description: str,
+    year_from: int,
+    year_to: int,
+    malomraden: Sequence[Malomrade],
+    sakomraden: Sequence[PlanSakomrade],
+    responsible_group: str | None,
+    status: ActivityStatus,
+) -> Activity:
+    """Create or change an activity; its identifier is fixed once created."""
+    if year_to < year_from:
+        raise DomainError(_("Det sista året kan inte komma före det första."), "year_to")
+    if activity is None:
+        if _code_taken(Activity, Activity.identifier, identifier, None):
+            raise DomainError(
+                _("Det finns redan en aktivitet med id %(identifier)s.", identifier=identifier),
+                "identifier",
+            )
+        activity = Activity(identifier=identifier)
+        db.session.add(activity)
+    _assign(
+        activity,
+        title=title.strip(),
+        description=description.strip(),
+        year_from=year_from,
+        year_to=year_to,
+        responsible_group=(responsible_group or "").strip() or None,
+        status=status,
+    )
+    activity.malomraden = list(malomraden)
+    activity.sakomraden = list(sakomraden)
+    db.session.flush()
+    return activity
+
+
+# Cases -------------------------------------------------------------------------------
+
+
+def link_activities(case: SipCase, *, user: User, activities: Sequence[Activity]) -> None:
+    """Set the activities of the plan a case is counted towards.
+
+    An activity that has ended can keep its links but takes no new ones.
+    """
+    current = {
+        link.activity_id: link
+        for link in db.session.scalars(select(CaseActivity).where(CaseActivity.case_id == case.id))
+    }
+    wanted = {a.id: a for a in activities}
+    closed = [a for a in wanted.values() if not a.is_open and a.id not in current]
+    if closed:
+        raise DomainError(
+            _(
+                "Aktiviteten %(activity)s är %(status)s och kan inte kopplas till fler ärenden.",
+                activity=closed[0].identifier,
+                status=str(ACTIVITY_STATUS_LABELS[closed[0].status]).lower(),
+            ),
+            "activity_ids",
+        )
+    for activity_id, link in current.items():
+        if activity_id not in wanted:
+            db.session.delete(link)
+    for activity_id in wanted.keys() - current.keys():
+        db.session.add(CaseActivity(case_id=case.id, activity_id=activity_id))
+    db.session.flush()
+    record(
+        "case.activities",
+        user=user,
+        person_id=case.person_id,
+        case_id=case.id,
+        detail=", ".join(sorted(a.identifier for a in activities)) or None,
+    )
