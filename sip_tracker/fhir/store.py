@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from fhir.resources.R4B.resource import Resource
+from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from sip_tracker.audit.models import AuditEvent
 from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db, utcnow
 from sip_tracker.fhir.models import StoredResource
+from sip_tracker.fhir.validation import errors, validate
 
 # Audit actions that read or list, and so change nothing worth a new version.
 READ_ACTIONS = frozenset(
@@ -38,6 +40,10 @@ PENDING = "fhir_pending_cases"
 # Resources about the person rather than one case: shared by all the person's cases.
 PERSON_SCOPED = frozenset({"Patient", "RelatedPerson"})
 SHARED = frozenset({"Organization"})
+
+
+class InvalidResource(RuntimeError):
+    """A mapped resource fails validation against the specification or our profiles."""
 
 
 def instant(moment: datetime) -> str:
@@ -71,8 +77,9 @@ def _period(period: dict[str, str] | None) -> tuple[datetime | None, datetime | 
 
 def store_resource(
     resource: Resource, *, case_id: int | None, person_id: int | None, now: datetime | None = None
-) -> StoredResource:
-    """Store the resource if its content changed since the last version; return the row."""
+) -> StoredResource | None:
+    """Store the resource if its content changed since the last version; return the row
+    (None when a new resource fails validation outside tests)."""
     body = resource.model_dump(mode="json", exclude_none=True)
     resource_type, logical_id = body["resourceType"], body["id"]
     row = db.session.scalar(
@@ -81,6 +88,16 @@ def store_resource(
         )
     )
     if row is not None and _without_version(orjson.loads(row.content)) == _without_version(body):
+        return row
+    problems = errors(validate(body))
+    if problems:
+        # The mapping produced something the profiles refuse: a bug. It is never stored or
+        # served. Tests fail on it; in production the coordinator's change still saves,
+        # the previous version stays, and the log says what to fix.
+        message = f"{resource_type}/{logical_id}: " + "; ".join(map(str, problems))
+        if current_app.config.get("FHIR_STRICT", current_app.testing):
+            raise InvalidResource(message)
+        current_app.logger.error("FHIR resource not stored, it fails validation: %s", message)
         return row
     now = now or utcnow()
     if row is None:
@@ -108,13 +125,13 @@ def publish_case(case: SipCase) -> list[StoredResource]:
     rows = []
     for resource in case_resources(case):
         kind = resource.get_resource_type()
-        rows.append(
-            store_resource(
-                resource,
-                case_id=None if kind in PERSON_SCOPED | SHARED else case.id,
-                person_id=None if kind in SHARED else case.person_id,
-            )
+        row = store_resource(
+            resource,
+            case_id=None if kind in PERSON_SCOPED | SHARED else case.id,
+            person_id=None if kind in SHARED else case.person_id,
         )
+        if row is not None:
+            rows.append(row)
     return rows
 
 

@@ -203,3 +203,30 @@ def test_only_json_is_served(api: Api, world):
     response = api.get(f"CarePlan/{careplan_id(world)}", Accept="application/fhir+xml")
     assert response.status_code == 406
     assert response.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_resource_that_fails_validation_is_never_stored_and_the_change_still_saves(
+    app, make, world, caplog
+):
+    """Outside tests a mapping bug must not cost a coordinator their work."""
+    from fhir.resources.R4B.careplan import CarePlan
+
+    from sip_tracker.fhir.store import store_resource
+
+    broken = CarePlan.model_validate(
+        {
+            "resourceType": "CarePlan",
+            "id": "sip-broken",
+            "status": "active",
+            "intent": "plan",
+            "subject": {"reference": "Patient/x"},
+            "meta": {"profile": [systems.structure_definition(systems.PROFILE_CAREPLAN)]},
+        }
+    )
+    app.config["FHIR_STRICT"] = False
+    try:
+        assert store_resource(broken, case_id=world.case_id, person_id=world.person_id) is None
+    finally:
+        del app.config["FHIR_STRICT"]
+    assert "fails validation" in caplog.text
+    assert "CarePlan.category" in caplog.text or "category" in caplog.text
