@@ -11,7 +11,7 @@ from sip_tracker.cases.models import (
     SipCase,
     StageEvent,
 )
-from sip_tracker.fhir.models import ApiToken, StoredResource
+from sip_tracker.fhir.models import ApiToken, ExportJob, StoredResource
 from sip_tracker.handlingsplan.models import (
     Activity,
     CaseActivity,
@@ -27,6 +27,7 @@ from sip_tracker.plans.models import Atgard, Evaluation, FollowUp, Goal, Insats,
 __all__ = [
     "Activity",
     "ApiToken",
+    "ExportJob",
     "Atgard",
     "AuditEvent",
     "CaseActivity",

@@ -337,3 +337,7 @@ def everything(logical_id: str) -> Response:
     head = orjson.dumps({"resourceType": "Bundle", "type": "searchset", "total": len(entries)})
     db.session.commit()
     return _json(head[:-1] + b',"entry":[' + b",".join(entries) + b"]}")
+
+
+# Routes defined in their own modules, on this blueprint.
+from sip_tracker.fhir import bulk, conformance, transaction  # noqa: E402, F401

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sip_tracker.db import db, utcnow
@@ -39,6 +40,8 @@ class StoredResource(db.Model):  # type: ignore[name-defined]
     date_start: Mapped[datetime | None]
     date_end: Mapped[datetime | None]
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    # The same resource in FHIR R5, mapped from the same domain objects (None until mapped).
+    content_r5: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined]
@@ -58,3 +61,22 @@ class ApiToken(db.Model):  # type: ignore[name-defined]
     revoked_at: Mapped[datetime | None]
 
     huvudman: Mapped[Huvudman] = relationship()
+
+
+class ExportJob(db.Model):  # type: ignore[name-defined]
+    """A Bulk Data $export: kicked off by a token, run in the background, polled, downloaded."""
+
+    __tablename__ = "fhir_export_job"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # a random UUID
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))  # "system" or "patient"
+    types: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every type
+    since: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
+    request_url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    # [{"type": "CarePlan", "file": "CarePlan.ndjson", "count": 20}, ...]
+    output: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
