@@ -40,6 +40,10 @@ test: setup $(AXE)
 	  SIP_TEST_BACKEND=postgresql $(BIN)/pytest -q -m "not e2e"; \
 	fi
 
+# Speed targets live here, never in the test suite.
+bench: setup
+	$(BIN)/python bench/fhir_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

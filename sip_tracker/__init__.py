@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from sip_tracker.fhir import store
     from sip_tracker.fhir.api import bp as fhir_bp
     from sip_tracker.handlingsplan.views import bp as handlingsplan_bp
+    from sip_tracker.health import bp as health_bp
     from sip_tracker.indicators.views import bp as indicators_bp
     from sip_tracker.meetings.views import bp as meetings_bp
     from sip_tracker.organizations.views import bp as organizations_bp
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         handlingsplan_bp,
         indicators_bp,
         fhir_bp,
+        health_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -66,6 +66,8 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Several workers may write (audit rows): wait for the lock instead of failing.
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import abort, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import aliased
 
 from sip_tracker.audit.services import record
@@ -46,9 +46,9 @@ def can_change_case(user: User, case: SipCase) -> bool:
     return can_view_case(user, case) and case.stage not in FINAL_STAGES
 
 
-def taking_part_clause(unit_ids: list[int]) -> ColumnElement[bool]:
-    """SQL for unit_takes_part over a set of units, for lists and counts."""
-    if not unit_ids:
+def taking_part_clause(unit_ids: list[int] | Select[tuple[int]]) -> ColumnElement[bool]:
+    """SQL for unit_takes_part over a set of units (a list or a subquery), for lists and counts."""
+    if isinstance(unit_ids, list) and not unit_ids:
         return false()
     newer = aliased(Consent)
     latest_consent = (

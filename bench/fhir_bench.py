@@ -1,0 +1,175 @@
+"""Benchmark the FHIR read path against a trivial endpoint of the same app, under gunicorn.
+
+    make bench                      # SQLite in a temporary folder
+    make bench BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+It loads the demo data, issues a read token, serves the app with gunicorn and drives both
+`GET /healthz` (no database, no login) and `GET /fhir/CarePlan/<id>` (bearer token checked,
+access computed, one audit row written per read) with the same keep-alive clients for the
+same time. The target from issue 3: the read reaches at least 40% of the trivial
+endpoint's throughput. Exit status 1 when it does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+READ_TARGET = 0.40
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(database_url: str) -> tuple[str, str]:
+    """Migrate, load demo data, issue a token; return (token, a CarePlan id it may read)."""
+    os.environ["DATABASE_URL"] = database_url
+    sys.path.insert(0, str(ROOT))
+    if "search_path" in database_url:
+        _fresh_schema(database_url)
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from sip_tracker import create_app
+    from sip_tracker.db import db
+    from sip_tracker.demo import load_demo_data
+    from sip_tracker.fhir.access import visible_resources
+    from sip_tracker.fhir.models import StoredResource
+    from sip_tracker.fhir.tokens import issue_token
+    from sip_tracker.organizations.models import Huvudman
+    from sip_tracker.organizations.reference import load_reference_data
+
+    app = create_app({"SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade()
+        load_reference_data()
+        load_demo_data()
+        db.session.commit()
+        region = db.session.scalars(
+            select(Huvudman).where(Huvudman.name == "Region Stockholm")
+        ).one()
+        token = issue_token(name="bench", huvudman=region, read=True, write=False)
+        db.session.commit()
+        row = db.session.scalars(
+            select(StoredResource).where(
+                StoredResource.resource_type == "CarePlan", visible_resources(token.row)
+            )
+        ).first()
+        assert row is not None, "no CarePlan visible to the region's token"
+        return token.secret, row.logical_id
+
+
+def _fresh_schema(database_url: str) -> None:
+    """A PostgreSQL URL with options=-csearch_path=NAME: start from an empty schema NAME."""
+    from urllib.parse import unquote
+
+    from sqlalchemy import create_engine, text
+
+    schema = unquote(database_url).split("search_path=")[1].split("&")[0]
+    base = database_url.split("?")[0]
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+def hammer(args: tuple[int, str, dict[str, str], float]) -> int:
+    """One client: keep-alive GETs for `seconds`; return how many answered 200."""
+    port, path, headers, seconds = args
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"{path} answered {response.status}")
+        done += 1
+    connection.close()
+    return done
+
+
+def throughput(
+    port: int, path: str, headers: dict[str, str], clients: int, seconds: float
+) -> float:
+    with multiprocessing.Pool(clients) as pool:
+        counts = pool.map(hammer, [(port, path, headers, seconds)] * clients)
+    return sum(counts) / seconds
+
+
+def wait_for(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = options.database_url or f"sqlite:///{folder}/bench.db"
+        print(f"preparing {url.split('@')[-1]} with the demo data …", flush=True)
+        token, careplan = prepare(url)
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "SIP_ENV": "production"}
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "--workers",
+                str(options.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "sip_tracker:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        try:
+            wait_for(port)
+            auth = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+            throughput(port, "/healthz", {}, options.clients, 1.0)  # warm up
+            throughput(port, f"/fhir/CarePlan/{careplan}", auth, options.clients, 1.0)
+            trivial = throughput(port, "/healthz", {}, options.clients, options.seconds)
+            read = throughput(
+                port, f"/fhir/CarePlan/{careplan}", auth, options.clients, options.seconds
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    ratio = read / trivial
+    print(f"GET /healthz                 {trivial:8.0f} requests/s")
+    print(
+        f"GET /fhir/CarePlan/{careplan:<10}{read:8.0f} requests/s  ({ratio:.0%} of the trivial endpoint)"
+    )
+    verdict = "met" if ratio >= READ_TARGET else "NOT met"
+    print(f"target: read ≥ {READ_TARGET:.0%} of the trivial endpoint: {verdict}")
+    return 0 if ratio >= READ_TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
