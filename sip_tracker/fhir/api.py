@@ -8,14 +8,14 @@ from urllib.parse import urlencode
 
 import orjson
 from flask import Blueprint, Response, g, request
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from sip_tracker.audit.services import record_many
 from sip_tracker.db import db
 from sip_tracker.extensions import csrf
 from sip_tracker.fhir import search as fhir_search
 from sip_tracker.fhir import systems
-from sip_tracker.fhir.access import visible_resources
+from sip_tracker.fhir.access import may_read, visible_resources
 from sip_tracker.fhir.capability import capability_statement
 from sip_tracker.fhir.models import ApiToken, StoredResource
 from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError, outcome_response
@@ -38,8 +38,14 @@ RESOURCE_TYPES = (
     "PractitionerRole",
     "Appointment",
     "Encounter",
+    "PlanDefinition",
 )
-PUBLIC_ENDPOINTS = {"fhir.metadata"}
+# No personal data: the CapabilityStatement and the conformance resources (conformance.py).
+PUBLIC_ENDPOINTS = {"fhir.metadata", "fhir.conformance_read", "fhir.conformance_search"}
+# The fhirVersion parameter of the media type (FHIR R5 http.html#version-parameter) → the
+# version served. R4 unless the client asks for R5.
+FHIR_VERSIONS = {"4.0": "4.0", "4.0.1": "4.0", "5.0": "5.0", "5.0.0": "5.0"}
+R4, R5 = "4.0", "5.0"
 
 
 @bp.errorhandler(FhirError)
@@ -63,17 +69,68 @@ def authenticate() -> None:
     token = token_for(secret.strip())
     if token is None:
         raise FhirError(401, "The bearer token is unknown or revoked", code="login")
-    needed = "write" if request.method in ("POST", "PUT", "DELETE") else "read"
+    # Cancelling one's own export is part of reading, not a change of data.
+    cancelling_export = request.method == "DELETE" and request.path.startswith(
+        "/fhir/$export-status/"
+    )
+    changes = request.method in ("POST", "PUT", "DELETE") and not cancelling_export
+    needed = "write" if changes else "read"
     if (needed == "read" and not token.can_read) or (needed == "write" and not token.can_write):
         raise FhirError(403, f"The token has no {needed} scope", code="forbidden")
     g.api_token = token
 
 
 def _negotiate() -> None:
+    """JSON only; the FHIR version from the first acceptable media range that names one."""
     accept = request.headers.get("Accept", "*/*")
-    acceptable = ("application/fhir+json", "application/json", "*/*", "application/*")
+    acceptable = (
+        "application/fhir+json",
+        "application/json",
+        "*/*",
+        "application/*",
+        # Bulk Data downloads ask for NDJSON.
+        "application/fhir+ndjson",
+        "application/ndjson",
+    )
     if not any(kind in accept for kind in acceptable):
         raise FhirError(406, f"Only {FHIR_JSON} is served, not {accept}", code="not-supported")
+    asked = []
+    for media_range in accept.split(","):
+        kind, *params = (part.strip() for part in media_range.split(";"))
+        if kind not in acceptable:
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "fhirversion":
+                asked.append(value.strip().strip('"'))
+    known = [FHIR_VERSIONS[v] for v in asked if v in FHIR_VERSIONS]
+    if asked and not known:
+        raise FhirError(
+            406,
+            f"fhirVersion={asked[0]} is not served; ask for 4.0 (R4, the default) or 5.0 (R5)",
+            code="not-supported",
+        )
+    g.fhir_version = known[0] if known else R4
+
+
+def fhir_version_asked() -> str:
+    """ "4.0" or "5.0": the FHIR version this request is answered in."""
+    version: str = g.get("fhir_version", R4)
+    return version
+
+
+def _content(row: StoredResource) -> bytes:
+    """The stored JSON in the version asked for."""
+    if fhir_version_asked() == R4:
+        return row.content
+    if row.content_r5 is None:
+        # Stored before the R5 mapping existed and unchanged since: the next change maps it.
+        raise FhirError(
+            404,
+            f"{row.resource_type}/{row.logical_id} has no R5 version yet; read it in R4",
+            code="not-found",
+        )
+    return row.content_r5
 
 
 def _token() -> ApiToken:
@@ -85,15 +142,22 @@ def _base() -> str:
     return request.url_root.rstrip("/") + "/fhir"
 
 
-def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response = Response(body, status=status, mimetype=FHIR_JSON)
+def fhir_json_response(
+    body: bytes, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """FHIR JSON, its media type naming the FHIR version it is in."""
+    response = Response(body, status=status)
+    response.headers["Content-Type"] = f"{FHIR_JSON}; fhirVersion={fhir_version_asked()}"
     response.headers.update(headers or {})
     return response
 
 
+_json = fhir_json_response
+
+
 @bp.get("/metadata")
 def metadata() -> Response:
-    return _json(orjson.dumps(capability_statement(_base())))
+    return _json(orjson.dumps(capability_statement(_base(), fhir_version_asked())))
 
 
 def _check_type(resource_type: str) -> None:
@@ -117,32 +181,30 @@ def _audit_rows(rows: Iterable[StoredResource], action: str) -> None:
     )
 
 
+_ONE_RESOURCE = select(StoredResource).where(
+    StoredResource.resource_type == bindparam("kind"),
+    StoredResource.logical_id == bindparam("logical_id"),
+)
+
+
 @bp.get("/<resource_type>/<logical_id>")
 def read(resource_type: str, logical_id: str) -> Response:
     _check_type(resource_type)
-    row = db.session.scalar(
-        select(StoredResource).where(
-            StoredResource.resource_type == resource_type,
-            StoredResource.logical_id == logical_id,
-            visible_resources(_token()),
-        )
-    )
-    if row is None:
+    row = db.session.scalar(_ONE_RESOURCE, {"kind": resource_type, "logical_id": logical_id})
+    if row is None or not may_read(_token(), row):
         raise FhirError(404, f"{resource_type}/{logical_id} is not known", code="not-found")
     etag = f'W/"{row.version_id}"'
     if request.headers.get("If-None-Match") == etag:
         return Response(status=304, headers={"ETag": etag})
+    headers = {
+        "ETag": etag,
+        "Last-Modified": row.last_updated.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Content-Location": f"{_base()}/{resource_type}/{logical_id}/_history/{row.version_id}",
+    }
+    body = _content(row)
     _audit_rows([row], "fhir.read")
-    body = row.content
     db.session.commit()
-    return _json(
-        body,
-        headers={
-            "ETag": etag,
-            "Last-Modified": row.last_updated.strftime("%a, %d %b %Y %H:%M:%S GMT"),
-            "Content-Location": f"{_base()}/{resource_type}/{logical_id}/_history/{row.version_id}",
-        },
-    )
+    return _json(body, headers=headers)
 
 
 def _query(search: fhir_search.Search) -> Select[tuple[StoredResource]]:
@@ -238,7 +300,7 @@ def _bundle(
     )
     entries = [
         b'{"fullUrl":"%s/%s/%s","resource":%s,"search":{"mode":"%s"}}'
-        % (base.encode(), row.resource_type.encode(), row.logical_id.encode(), row.content, mode)
+        % (base.encode(), row.resource_type.encode(), row.logical_id.encode(), _content(row), mode)
         for rows, mode in ((matches, b"match"), (included, b"include"))
         for row in rows
     ]
@@ -331,7 +393,7 @@ def everything(logical_id: str) -> Response:
     base = _base()
     entries = [
         b'{"fullUrl":"%s/%s/%s","resource":%s}'
-        % (base.encode(), row.resource_type.encode(), row.logical_id.encode(), row.content)
+        % (base.encode(), row.resource_type.encode(), row.logical_id.encode(), _content(row))
         for row in [*rows, *organisations]
     ]
     head = orjson.dumps({"resourceType": "Bundle", "type": "searchset", "total": len(entries)})

@@ -1,5 +1,446 @@
-"""Routes on the /fhir blueprint: see the module's docstring once written."""
+"""Bulk Data export (FHIR Bulk Data Access IG): kick-off, status, download, and the writer.
+
+`GET /fhir/$export` or `/fhir/Patient/$export` with `Prefer: respond-async` records an
+ExportJob and answers 202 with the status URL; the job runs in a daemon thread with its
+own app context (so its own database session) and writes one NDJSON file per type. The
+writer copies the stored JSON bytes to the file in keyset batches: no FHIR models and no
+JSON parsing on the hot path. Each batch is its own short transaction, so exports never
+hold a lock that API requests wait for (SQLite included), and the audit rows for a batch
+commit with it. The `export-fhir` command uses the same writer.
+"""
 
 from __future__ import annotations
 
-from sip_tracker.fhir.api import bp  # noqa: F401  (routes are added to the FHIR blueprint)
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+from flask import Flask, Response, current_app, g, request, send_from_directory
+from sqlalchemy import ColumnElement, select, update
+
+from sip_tracker.audit.services import record_many
+from sip_tracker.db import db, utcnow
+from sip_tracker.fhir.access import visible_resources
+from sip_tracker.fhir.api import RESOURCE_TYPES, bp
+from sip_tracker.fhir.models import ApiToken, ExportJob, StoredResource
+from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError, issue
+from sip_tracker.fhir.store import instant
+
+NDJSON = "application/fhir+ndjson"
+OUTPUT_FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
+KICK_OFF_PARAMS = frozenset({"_outputFormat", "_type", "_since"})
+ERROR_FILE = "OperationOutcome.ndjson"
+BATCH_SIZE = 2000
+RETRY_AFTER_SECONDS = 2
+# A FHIR instant: seconds required, a zone required (the Bulk Data IG's _since).
+INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})",
+)
+
+# Threads of running exports, so tests (and a shutdown hook) can wait for them.
+_threads: dict[str, threading.Thread] = {}
+
+
+class ExportCancelled(Exception):
+    """The job was deleted while it ran."""
+
+
+# --- The writer -----------------------------------------------------------------------------
+
+
+def parse_since(text: str) -> datetime:
+    """A FHIR instant as an aware UTC datetime; ValueError names what is wrong."""
+    if not INSTANT.fullmatch(text):
+        raise ValueError(
+            f"{text!r} is not a FHIR instant (e.g. 2026-05-04T10:00:00Z, with seconds and zone)"
+        )
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def parse_types(values: Sequence[str]) -> list[str]:
+    """Comma lists (repeatable) of resource types; ValueError on an unknown one."""
+    types = [t.strip() for value in values for t in value.split(",") if t.strip()]
+    unknown = sorted(set(types) - set(RESOURCE_TYPES))
+    if unknown:
+        raise ValueError(
+            f"unknown resource type(s) {', '.join(unknown)}; known: {', '.join(RESOURCE_TYPES)}"
+        )
+    return list(dict.fromkeys(types))
+
+
+def count_rows(types: Sequence[str], where: ColumnElement[bool], since: datetime | None) -> int:
+    query = select(db.func.count(StoredResource.id)).where(
+        StoredResource.resource_type.in_(types), where
+    )
+    if since is not None:
+        query = query.where(StoredResource.last_updated > since)
+    return db.session.scalar(query) or 0
+
+
+def write_ndjson(
+    directory: Path,
+    *,
+    types: Sequence[str],
+    where: ColumnElement[bool],
+    since: datetime | None,
+    audit_detail: str,
+    batch_size: int = BATCH_SIZE,
+    after_batch: Callable[[dict[str, int]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Write <Type>.ndjson for each type with rows; return [{type, file, count}] for those.
+
+    One pass in primary-key order over every requested type (each row read once, each
+    resource once even if it changes meanwhile, then in its newest version). One audit row
+    per (person, case) exported, committed with the batch that first holds it. A type
+    without rows gets no file, as the IG asks.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = dict.fromkeys(types, 0)
+    files: dict[str, BinaryIO] = {}
+    audited: set[tuple[int, int | None]] = set()
+    query = select(
+        StoredResource.id,
+        StoredResource.resource_type,
+        StoredResource.content,
+        StoredResource.person_id,
+        StoredResource.case_id,
+    ).where(where)
+    # Keep SQLite (no statistics) on the primary key: by the type index it would sort
+    # every row of the types again for each batch. `resource_type || ''` uses no index.
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    kind = StoredResource.resource_type + "" if sqlite else StoredResource.resource_type
+    if set(types) != set(RESOURCE_TYPES):
+        query = query.where(kind.in_(types))
+    if since is not None:
+        query = query.where(StoredResource.last_updated > since)
+    last_id = 0
+    try:
+        while True:
+            rows = db.session.execute(
+                query.where(StoredResource.id > last_id)
+                .order_by(StoredResource.id)
+                .limit(batch_size)
+            ).all()
+            # End the read before writing: a SQLite reader that then writes can deadlock
+            # with a request's commit; and writers never wait for an export.
+            db.session.commit()
+            if not rows:
+                break
+            by_type: dict[str, list[bytes]] = {}
+            for row in rows:
+                by_type.setdefault(row[1], []).append(row[2])
+            for resource_type, contents in by_type.items():
+                out = files.get(resource_type)
+                if out is None:
+                    out = files[resource_type] = (directory / f"{resource_type}.ndjson").open("wb")
+                out.write(b"\n".join(contents) + b"\n")
+                counts[resource_type] += len(contents)
+            subjects = {(row[3], row[4]) for row in rows if row[3] is not None} - audited
+            if subjects:
+                record_many("fhir.export", user=None, subjects=subjects, detail=audit_detail)
+                db.session.commit()
+                audited |= subjects
+            last_id = rows[-1][0]
+            if after_batch is not None:
+                after_batch(counts)
+            if len(rows) < batch_size:
+                break
+    finally:
+        for out in files.values():
+            out.close()
+    return [
+        {"type": kind, "file": f"{kind}.ndjson", "count": count}
+        for kind, count in counts.items()
+        if count
+    ]
+
+
+# --- Jobs -----------------------------------------------------------------------------------
+
+
+def export_root(app: Flask) -> Path:
+    return Path(app.config.get("FHIR_EXPORT_DIR") or Path(app.instance_path) / "bulk_exports")
+
+
+def _job_dir(app: Flask, job_id: str) -> Path:
+    return export_root(app) / job_id
+
+
+def _token_detail(token: ApiToken, job_id: str) -> str:
+    return f"API token {token.id} ({token.name}), $export {job_id}"
+
+
+def run_job(app: Flask, job_id: str) -> None:
+    """Run one export in a fresh app context, so with its own database session."""
+    with app.app_context():
+        try:
+            _run(app, job_id)
+        except ExportCancelled:
+            db.session.rollback()
+            shutil.rmtree(_job_dir(app, job_id), ignore_errors=True)
+        except Exception as error:  # any failure is the job's, told to the client
+            db.session.rollback()
+            app.logger.exception("FHIR export %s failed", job_id)
+            _fail(app, job_id, f"{type(error).__name__}: {error}")
+        finally:
+            _threads.pop(job_id, None)
+
+
+def _run(app: Flask, job_id: str) -> None:
+    job = db.session.get(ExportJob, job_id)
+    if job is None:
+        raise ExportCancelled
+    token = db.session.get(ApiToken, job.token_id)
+    if token is None or token.revoked_at is not None or not token.can_read:
+        raise RuntimeError("the token that started the export is revoked")
+    where = visible_resources(token)
+    if job.level == "patient":
+        where = where & StoredResource.person_id.is_not(None)
+    types, since, detail = (
+        list(job.types or RESOURCE_TYPES),
+        job.since,
+        _token_detail(token, job_id),
+    )
+    _set(job_id, status="running")
+    # Tests park or break the export between batches with this hook: (job id, rows so far).
+    hook: Callable[[str, int], None] | None = app.config.get("FHIR_EXPORT_BATCH_HOOK")
+
+    progress_at = time.monotonic()
+
+    def after_batch(counts: dict[str, int]) -> None:
+        nonlocal progress_at
+        if hook is not None:
+            hook(job_id, sum(counts.values()))
+        if db.session.scalar(select(ExportJob.id).where(ExportJob.id == job_id)) is None:
+            raise ExportCancelled
+        if time.monotonic() - progress_at >= 1:  # the status's X-Progress counts these
+            progress_at = time.monotonic()
+            _set(job_id, output=[{"type": t, "count": n} for t, n in counts.items() if n])
+
+    files = write_ndjson(
+        _job_dir(app, job_id),
+        types=types,
+        where=where,
+        since=since,
+        audit_detail=detail,
+        batch_size=int(app.config.get("FHIR_EXPORT_BATCH_SIZE", BATCH_SIZE)),
+        after_batch=after_batch,
+    )
+    _set(job_id, status="done", output=files, finished_at=utcnow())
+
+
+def _set(job_id: str, **values: Any) -> None:
+    """Update the job in a transaction of its own (begun by the write, see write_ndjson);
+    it may have been deleted meanwhile: then the export is cancelled."""
+    db.session.commit()
+    result = db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
+    db.session.commit()
+    if getattr(result, "rowcount", 1) == 0:
+        raise ExportCancelled
+
+
+def _fail(app: Flask, job_id: str, message: str) -> None:
+    try:
+        directory = _job_dir(app, job_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [issue(f"The export failed: {message}", code="exception")],
+        }
+        (directory / ERROR_FILE).write_bytes(orjson.dumps(outcome) + b"\n")
+        _set(job_id, status="failed", error=message, finished_at=utcnow())
+    except ExportCancelled:
+        db.session.rollback()
+    except Exception:  # nothing more to tell; the log has it
+        db.session.rollback()
+        app.logger.exception("FHIR export %s: could not record the failure", job_id)
+
+
+def start_job(app: Flask, job_id: str) -> None:
+    """Run the job: inline when FHIR_EXPORT_SYNC (tests), else in a daemon thread."""
+    if app.config.get("FHIR_EXPORT_SYNC"):
+        run_job(app, job_id)
+        return
+    thread = threading.Thread(
+        target=run_job, args=(app, job_id), name=f"fhir-export-{job_id}", daemon=True
+    )
+    _threads[job_id] = thread
+    thread.start()
+
+
+def wait_for_exports(timeout: float = 10.0) -> bool:
+    """Wait for running export threads; True when none is left."""
+    for thread in list(_threads.values()):
+        thread.join(timeout)
+    return not any(t.is_alive() for t in _threads.values())
+
+
+# --- Routes ---------------------------------------------------------------------------------
+
+
+def _base() -> str:
+    return request.url_root.rstrip("/") + "/fhir"
+
+
+def _token() -> ApiToken:
+    token: ApiToken = g.api_token
+    return token
+
+
+def _kick_off(level: str) -> Response:
+    prefer = {p.strip().lower() for p in request.headers.get("Prefer", "").split(",")}
+    if "respond-async" not in prefer:
+        raise FhirError(400, "$export needs the header Prefer: respond-async", code="required")
+    if g.get("fhir_version", "4.0") != "4.0":
+        raise FhirError(406, "$export writes FHIR R4 (4.0) only", code="not-supported")
+    unknown = sorted(set(request.args) - KICK_OFF_PARAMS)
+    if unknown:
+        raise FhirError(
+            400,
+            f"Unsupported $export parameter(s): {', '.join(unknown)}. "
+            f"Supported: {', '.join(sorted(KICK_OFF_PARAMS))}.",
+            code="not-supported",
+        )
+    for value in request.args.getlist("_outputFormat"):
+        if value not in OUTPUT_FORMATS:
+            raise FhirError(
+                400,
+                f"_outputFormat={value}: only application/fhir+ndjson is produced",
+                code="not-supported",
+                expression=["_outputFormat"],
+            )
+    try:
+        types = parse_types(request.args.getlist("_type"))
+    except ValueError as error:
+        raise FhirError(400, f"_type: {error}", expression=["_type"]) from None
+    since_values = request.args.getlist("_since")
+    if len(since_values) > 1:
+        raise FhirError(400, "_since may be given once", expression=["_since"])
+    since = None
+    if since_values:
+        try:
+            since = parse_since(since_values[0])
+        except ValueError as error:
+            raise FhirError(400, f"_since: {error}", expression=["_since"]) from None
+    job_id = str(uuid.uuid4())
+    job = ExportJob(
+        id=job_id,
+        token_id=_token().id,
+        level=level,
+        types=types,
+        since=since,
+        status="queued",
+        request_url=request.url[:2000],
+        output=[],
+    )
+    db.session.add(job)
+    db.session.commit()  # the job's own session (or thread) must see it
+    # No attribute access after the commit: reloading would hold a read lock (SQLite).
+    start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            issue(
+                "Export started; poll the Content-Location",
+                severity="information",
+                code="informational",
+            )
+        ],
+    }
+    response = Response(orjson.dumps(body), status=202, mimetype=FHIR_JSON)
+    response.headers["Content-Location"] = f"{_base()}/$export-status/{job_id}"
+    return response
+
+
+@bp.get("/$export")
+def export_system() -> Response:
+    return _kick_off("system")
+
+
+@bp.get("/Patient/$export")
+def export_patients() -> Response:
+    return _kick_off("patient")
+
+
+def _own_job(job_id: str) -> ExportJob:
+    """The caller's job, fresh from the database, or 404 (also for another token's job)."""
+    job = db.session.scalar(
+        select(ExportJob)
+        .where(ExportJob.id == job_id, ExportJob.token_id == _token().id)
+        .execution_options(populate_existing=True)
+    )
+    if job is None:
+        raise FhirError(404, f"No export {job_id} for this token", code="not-found")
+    return job
+
+
+@bp.get("/$export-status/<job_id>")
+def export_status(job_id: str) -> Response:
+    job = _own_job(job_id)
+    status, output = job.status, list(job.output or [])
+    transaction_time, request_url = instant(job.created_at), job.request_url
+    db.session.commit()
+    if status in ("queued", "running"):
+        response = Response(status=202)
+        response.headers["X-Progress"] = (
+            "queued"
+            if status == "queued"
+            else f"running: {sum(o['count'] for o in output)} resources written"
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    base = _base()
+    manifest = {
+        "transactionTime": transaction_time,
+        "request": request_url,
+        "requiresAccessToken": True,
+        "output": [
+            {
+                "type": o["type"],
+                "url": f"{base}/$export-file/{job_id}/{o['file']}",
+                "count": o["count"],
+            }
+            for o in output
+            if o.get("file")
+        ],
+        "error": [],
+    }
+    if status == "failed":
+        manifest["error"] = [
+            {"type": "OperationOutcome", "url": f"{base}/$export-file/{job_id}/{ERROR_FILE}"}
+        ]
+    return Response(orjson.dumps(manifest), status=200, mimetype="application/json")
+
+
+@bp.delete("/$export-status/<job_id>")
+def export_delete(job_id: str) -> Response:
+    """Cancel a running export or delete a finished one's files."""
+    job = _own_job(job_id)
+    db.session.delete(job)
+    db.session.commit()
+    shutil.rmtree(_job_dir(current_app, job_id), ignore_errors=True)
+    return Response(status=202)
+
+
+@bp.get("/$export-file/<job_id>/<file_name>")
+def export_file(job_id: str, file_name: str) -> Response:
+    job = _own_job(job_id)
+    names = {o.get("file") for o in job.output or []}
+    if job.status == "failed":
+        names.add(ERROR_FILE)
+    db.session.commit()
+    if job.status not in ("done", "failed") or file_name not in names:
+        raise FhirError(404, f"No file {file_name} in export {job_id}", code="not-found")
+    return send_from_directory(
+        _job_dir(current_app, job_id),
+        file_name,
+        mimetype=NDJSON,
+        conditional=True,
+    )

@@ -19,7 +19,14 @@ PROFILES = {
     "PractitionerRole": systems.PROFILE_PRACTITIONERROLE,
     "Appointment": systems.PROFILE_APPOINTMENT,
     "Encounter": systems.PROFILE_ENCOUNTER,
+    "PlanDefinition": systems.PROFILE_PLANDEFINITION,
 }
+# Served from the committed files in fhir_profiles/ (conformance.py), without a token.
+CONFORMANCE_TYPES = ("StructureDefinition", "CodeSystem", "ValueSet")
+CONFORMANCE_PARAMS = [
+    ("url", "uri", "The canonical URL, optionally with |version"),
+    ("_id", "token", "Logical id"),
+]
 
 SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
     "CarePlan": [
@@ -42,6 +49,7 @@ SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
         ),
     ],
 }
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata"  # the Bulk Data Access IG (v2)
 COMMON_PARAMS = [
     ("_id", "token", "Logical id"),
     ("_lastUpdated", "date", "When the resource last changed"),
@@ -49,7 +57,23 @@ COMMON_PARAMS = [
 ]
 
 
-def capability_statement(base: str) -> dict[str, Any]:
+def _conformance_entry(kind: str) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "searchParam": [
+            {"name": name, "type": kind_, "documentation": doc}
+            for name, kind_, doc in CONFORMANCE_PARAMS
+        ],
+        "documentation": "The contract: served as committed in fhir_profiles/, no token needed. "
+        "FHIR R4 definitions only.",
+    }
+
+
+def capability_statement(base: str, version: str = "4.0") -> dict[str, Any]:
+    """What the server does, in FHIR R4 ("4.0") or R5 ("5.0")."""
+    r5 = version == "5.0"
     resources = []
     for kind, profile in PROFILES.items():
         params = [*COMMON_PARAMS, *SEARCH_PARAMS.get(kind, [])]
@@ -72,9 +96,15 @@ def capability_statement(base: str) -> dict[str, Any]:
                 {
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-                }
+                },
+                {"name": "export", "definition": f"{BULK_DATA}/OperationDefinition/patient-export"},
             ]
+        if r5:
+            # Our profiles are R4 definitions; an R5 instance does not claim them.
+            del entry["profile"]
         resources.append(entry)
+    if not r5:
+        resources += [_conformance_entry(kind) for kind in CONFORMANCE_TYPES]
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -83,7 +113,7 @@ def capability_statement(base: str) -> dict[str, Any]:
         "kind": "instance",
         "software": {"name": "sip-tracker"},
         "implementation": {"description": "SIP exchange (samordnad individuell plan)", "url": base},
-        "fhirVersion": systems.FHIR_VERSION,
+        "fhirVersion": systems.FHIR_VERSION_R5 if r5 else systems.FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
         "rest": [
             {
@@ -99,6 +129,9 @@ def capability_statement(base: str) -> dict[str, Any]:
                     "that organisation takes part in under the person's consent.",
                 },
                 "resource": resources,
+                "operation": [
+                    {"name": "export", "definition": f"{BULK_DATA}/OperationDefinition/export"}
+                ],
             }
         ],
     }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from sip_tracker.db import db
 from sip_tracker.fhir.tokens import issue_token
@@ -48,3 +50,55 @@ def create_api_token_command(name: str, organisation: str, read: bool, write: bo
     scopes = "+".join(s for s, on in (("read", read), ("write", write)) if on)
     click.echo(f"token {issued.row.id} for {name} ({huvudman.name}, {scopes}):")
     click.echo(issued.secret)
+
+
+@click.command("export-fhir")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the <Type>.ndjson files (created if missing).",
+)
+@click.option("--since", default=None, help="Only resources changed after this FHIR instant.")
+@click.option("--type", "types", default=None, help="Comma list of resource types (default all).")
+@with_appcontext
+def export_fhir_command(out: Path, since: str | None, types: str | None) -> None:
+    """Write every stored resource as Bulk Data NDJSON, one file per type."""
+    from sip_tracker.fhir.api import RESOURCE_TYPES
+    from sip_tracker.fhir.bulk import count_rows, parse_since, parse_types, write_ndjson
+
+    try:
+        after = parse_since(since) if since is not None else None
+    except ValueError as error:
+        raise click.ClickException(f"--since: {error}") from None
+    try:
+        chosen = parse_types([types]) if types is not None else list(RESOURCE_TYPES)
+    except ValueError as error:
+        raise click.ClickException(f"--type: {error}") from None
+    if not chosen:
+        raise click.ClickException("--type: name at least one resource type")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".export-fhir-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise click.ClickException(f"cannot write to {out}: {error.strerror or error}") from None
+    total = count_rows(chosen, true(), after)
+    with click.progressbar(length=total, label="Exporting FHIR resources") as bar:
+
+        def advance(counts: dict[str, int]) -> None:
+            bar.update(sum(counts.values()) - bar.pos)
+
+        output = write_ndjson(
+            out,
+            types=chosen,
+            where=true(),
+            since=after,
+            audit_detail="CLI export",
+            after_batch=advance,
+        )
+    for entry in output:
+        click.echo(f"{entry['count']:>8} {out / entry['file']}")
+    click.echo(f"{sum(e['count'] for e in output)} resources exported to {out}")

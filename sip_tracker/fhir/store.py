@@ -22,6 +22,8 @@ from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db, utcnow
 from sip_tracker.fhir.models import StoredResource
 from sip_tracker.fhir.validation import errors, validate
+from sip_tracker.handlingsplan.models import Activity, Malomrade, PlanSakomrade
+from sip_tracker.handlingsplan.queries import activities, activities_for_case
 
 # Audit actions that read or list, and so change nothing worth a new version.
 READ_ACTIONS = frozenset(
@@ -37,6 +39,9 @@ READ_ACTIONS = frozenset(
     }
 )
 PENDING = "fhir_pending_cases"
+PENDING_ACTIVITIES = "fhir_pending_activities"
+# The action plan: a change to one of these may change an activity's PlanDefinition.
+ACTION_PLAN = (Activity, Malomrade, PlanSakomrade)
 # Resources about the person rather than one case: shared by all the person's cases.
 PERSON_SCOPED = frozenset({"Patient", "RelatedPerson"})
 SHARED = frozenset({"Organization"})
@@ -88,6 +93,8 @@ def store_resource(
         )
     )
     if row is not None and _without_version(orjson.loads(row.content)) == _without_version(body):
+        if row.content_r5 is None:  # stored before the R5 mapping: add it, same version
+            row.content_r5 = _r5_content(resource, orjson.loads(row.content)["meta"])
         return row
     problems = errors(validate(body))
     if problems:
@@ -115,15 +122,37 @@ def store_resource(
         "lastUpdated": instant(now),
     }
     row.content = orjson.dumps(body)
+    row.content_r5 = _r5_content(resource, body["meta"])
     return row
+
+
+def _r5_content(resource: Resource, meta: dict[str, Any]) -> bytes | None:
+    """The R5 edition of the version, with the same versionId and lastUpdated.
+
+    Checked by the fhir.resources R5 model only (our profiles are R4). A failure is a bug
+    in the R5 mapping: tests fail on it; in production the R4 version is stored, the R5
+    one is left out (R5 reads answer 404) and the log says what to fix.
+    """
+    from sip_tracker.fhir.outbound_r5 import to_r5
+
+    try:
+        body = to_r5(resource).model_dump(mode="json", exclude_none=True)
+    except ValueError as error:  # pydantic's ValidationError
+        if current_app.config.get("FHIR_STRICT", current_app.testing):
+            raise InvalidResource(f"R5 {resource.get_resource_type()}: {error}") from error
+        current_app.logger.error("FHIR R5 edition not stored: %s", error)
+        return None
+    body["meta"] = {k: v for k, v in meta.items() if k in ("versionId", "lastUpdated")}
+    return orjson.dumps(body)
 
 
 def publish_case(case: SipCase) -> list[StoredResource]:
     """Map the case again and store what changed."""
-    from sip_tracker.fhir.outbound import case_resources
+    from sip_tracker.fhir.outbound import activity_url, case_resources
 
+    linked = [activity_url(a) for a in db.session.scalars(activities_for_case(case.id))]
     rows = []
-    for resource in case_resources(case):
+    for resource in case_resources(case, handlingsplan_activities=linked):
         kind = resource.get_resource_type()
         row = store_resource(
             resource,
@@ -142,15 +171,35 @@ def publish_cases(case_ids: Iterable[int]) -> None:
             publish_case(case)
 
 
+def publish_activities() -> list[StoredResource]:
+    """Map every activity of the action plan again (a few dozen) and store what changed.
+
+    Shared: no case, no person, so every token may read them.
+    """
+    from sip_tracker.fhir.outbound import plandefinition
+
+    rows = []
+    for activity in db.session.scalars(activities()):
+        row = store_resource(plandefinition(activity), case_id=None, person_id=None)
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
 def _note_changes(session: Session, flush_context: Any) -> None:
     pending: set[int] = session.info.setdefault(PENDING, set())
     for obj in session.new:
         if isinstance(obj, AuditEvent) and obj.case_id and obj.action not in READ_ACTIONS:
             pending.add(obj.case_id)
+    # The action plan has no audit trail (no personal data): its rows themselves say.
+    if any(isinstance(obj, ACTION_PLAN) for obj in (*session.new, *session.dirty)):
+        session.info[PENDING_ACTIVITIES] = True
 
 
 def _publish_before_commit(session: Session) -> None:
     session.flush()  # the audit rows added since the last flush name cases too
+    if session.info.pop(PENDING_ACTIVITIES, False):
+        publish_activities()
     pending = session.info.pop(PENDING, set())
     if pending:
         publish_cases(pending)
@@ -158,6 +207,7 @@ def _publish_before_commit(session: Session) -> None:
 
 def _forget(session: Session) -> None:
     session.info.pop(PENDING, None)
+    session.info.pop(PENDING_ACTIVITIES, None)
 
 
 def install() -> None:

@@ -7,9 +7,12 @@ need not resolve, but it must never change once systems exchange data.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
-FHIR_VERSION: Final = "4.0.1"
+FHIR_VERSION: Final = "4.0.1"  # what we exchange by default, and our profiles' version
+# Served on request (Accept: application/fhir+json; fhirVersion=5.0), see outbound_r5/.
+FHIR_VERSION_R5: Final = "5.0.0"
 CANONICAL: Final = "https://sip-tracker.se/fhir"
 
 
@@ -69,6 +72,8 @@ SAMORDNINGSNUMMER_OID: Final = "urn:oid:1.2.752.129.2.1.3.3"
 HSA_ID: Final = "urn:oid:1.2.752.29.4.19"
 ORGANISATIONSNUMMER: Final = "urn:oid:2.5.4.97"
 SIP_CASE_ID: Final = f"{CANONICAL}/identifier/sip-case"
+# The stable identifier of a handlingsplan activity (PlanDefinition.identifier).
+HANDLINGSPLAN_ACTIVITY_ID: Final = f"{CANONICAL}/identifier/handlingsplan-activity"
 V2_0203: Final = "http://terminology.hl7.org/CodeSystem/v2-0203"  # PRN (HSA), XX (orgnr)
 
 # --- Code systems ---------------------------------------------------------------------------
@@ -77,6 +82,8 @@ INERA_SIP_CODE: Final = "SIP"  # display "Samordnad individuell plan"
 CS_STAGE: Final = code_system("sip-stage")  # cases.codes.Stage values
 CS_ORIGIN: Final = code_system("sip-origin")  # cases.codes.Origin values
 CS_SAKOMRADE: Final = code_system("sip-sakomrade")  # the five of the county action plan
+CS_MALOMRADE: Final = code_system("sip-malomrade")  # the plan's five målområden (goal areas)
+USAGE_CONTEXT_TYPE: Final = "http://terminology.hl7.org/CodeSystem/usage-context-type"
 CS_ROLE: Final = code_system("sip-role")  # initiativtagare, motesledare, huvudansvarig, deltagare
 CS_HUVUDMAN_KIND: Final = code_system("sip-huvudman-kind")  # kommun, region
 CS_KOMMUNKOD: Final = code_system("kommunkod")  # SCB kommunkod (no national system exists)
@@ -152,3 +159,16 @@ def appointment_id(meeting_pk: int) -> str:
 
 def encounter_id(meeting_pk: int) -> str:
     return f"meeting-{meeting_pk}-held"
+
+
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
+def plandefinition_id(identifier: str, activity_pk: int) -> str:
+    """The activity's own identifier, when it is a valid FHIR id (no "_"); else from its key."""
+    return identifier if _FHIR_ID.fullmatch(identifier) else f"activity-{activity_pk}"
+
+
+def plandefinition_url(identifier: str, activity_pk: int) -> str:
+    """The canonical URL of a handlingsplan activity's PlanDefinition: it never changes."""
+    return f"{CANONICAL}/PlanDefinition/{plandefinition_id(identifier, activity_pk)}"

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from sip_tracker.db import db, utcnow
 from sip_tracker.fhir.models import ApiToken
@@ -42,11 +42,14 @@ def issue_token(*, name: str, huvudman: Huvudman, read: bool, write: bool) -> Is
     return IssuedToken(row=row, secret=secret)
 
 
+_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
 def token_for(secret: str) -> ApiToken | None:
     """The live token with this secret, or None; records when it was last used."""
     if not secret.startswith(PREFIX):
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    row = db.session.scalar(_BY_HASH, {"token_hash": _digest(secret)})
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()

@@ -20,10 +20,13 @@ from babel.messages.pofile import read_po
 
 from sip_tracker.cases import codes
 from sip_tracker.fhir import systems
+from sip_tracker.handlingsplan.files import read_plan_file
 from sip_tracker.organizations.reference import KOMMUNER
 
 REPO = Path(__file__).resolve().parents[2]
 ENGLISH_CATALOG = REPO / "sip_tracker" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+# The county action plan as shipped: its målområden are the codes of sip-malomrade.
+PLAN_FILE = REPO / "sip_tracker" / "handlingsplan" / "data" / "handlingsplan.yaml"
 
 
 def label_msgids(module: Any) -> dict[str, dict[str, str]]:
@@ -89,6 +92,9 @@ def concepts_for(spec: Mapping[str, Any], english: Mapping[str, str]) -> list[di
     source = spec.get("from")
     if source == "kommuner":
         rows = [(code, name, None, None) for code, name, _official in KOMMUNER]
+    elif source == "handlingsplan:malomraden":
+        malomraden = read_plan_file(PLAN_FILE).malomraden
+        rows = [(m.code, m.title, None, m.description or None) for m in malomraden]
     elif source:
         labels = label_msgids(codes)[source]
         rows = [(code, sv, None, None) for code, sv in labels.items()]

@@ -33,8 +33,10 @@ from sip_tracker.fhir.outbound.parties import (
     related_person,
 )
 from sip_tracker.fhir.outbound.plan import careplan, careplan_status, goals, tasks
+from sip_tracker.fhir.outbound.plandefinition import activity_url, plandefinition
 
 __all__ = [
+    "activity_url",
     "appointment",
     "careplan",
     "careplan_status",
@@ -48,6 +50,7 @@ __all__ = [
     "organizations",
     "patient",
     "plan_content",
+    "plandefinition",
     "practitioner_roles",
     "related_person",
     "resource_json",

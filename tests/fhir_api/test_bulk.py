@@ -1,0 +1,387 @@
+"""Bulk Data export: kick-off, polling, manifest, NDJSON files, the CLI, the background thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from sip_tracker.audit.models import AuditEvent
+from sip_tracker.cases.models import SipCase
+from sip_tracker.db import db
+from sip_tracker.fhir import bulk, systems
+from sip_tracker.fhir.models import ExportJob, StoredResource
+from tests.fhir_api.conftest import Api, World
+
+ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
+
+
+@pytest.fixture(autouse=True)
+def _exports(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Exports run inline and write under the test's folder; no thread outlives a test."""
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_SYNC", True)
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_DIR", str(tmp_path / "exports"))
+    yield
+    assert bulk.wait_for_exports(10), "an export thread is still running"
+
+
+def kick_off(api: Api, path: str = "$export", **headers: str) -> Any:
+    return api.get(path, **{**ASYNC, **headers})
+
+
+def status_path(response: Any) -> str:
+    location = response.headers["Content-Location"]
+    assert location.startswith("http://localhost/fhir/$export-status/")
+    return location.split("/fhir/", 1)[1]
+
+
+def export(api: Api, path: str = "$export") -> dict[str, Any]:
+    """Kick off (inline), poll once, return the manifest."""
+    started = kick_off(api, path)
+    assert started.status_code == 202, started.get_data(as_text=True)
+    done = api.get(status_path(started))
+    assert done.status_code == 200
+    manifest: dict[str, Any] = done.get_json()
+    return manifest
+
+
+def fetch(api: Api, url: str) -> tuple[int, str, bytes]:
+    """GET a file by its absolute URL: status, media type, body (the file is closed)."""
+    with api.get(url.split("/fhir/", 1)[1]) as response:
+        return response.status_code, response.mimetype, response.get_data()
+
+
+def download(api: Api, manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every output file, parsed line by line, by type."""
+    files: dict[str, list[dict[str, Any]]] = {}
+    for entry in manifest["output"]:
+        status, mimetype, body = fetch(api, entry["url"])
+        assert status == 200
+        assert mimetype == "application/fhir+ndjson"
+        lines = body.splitlines()
+        assert len(lines) == entry["count"]
+        files[entry["type"]] = [orjson.loads(line) for line in lines]
+        assert {r["resourceType"] for r in files[entry["type"]]} == {entry["type"]}
+    return files
+
+
+def test_system_export_kick_off_poll_manifest_and_files(api: Api, world: World, make):
+    coordinator = db.session.get(SipCase, world.case_id).created_by
+    hidden = make.case(coordinator)  # no consent: the region must not receive it
+    make.commit()
+    started = kick_off(api)
+    assert started.status_code == 202
+    assert started.get_json()["resourceType"] == "OperationOutcome"
+    polled = api.get(status_path(started))
+    assert polled.status_code == 200
+    manifest = polled.get_json()
+    assert manifest["requiresAccessToken"] is True
+    assert manifest["request"] == "http://localhost/fhir/$export"
+    assert manifest["error"] == []
+    assert manifest["transactionTime"].endswith("Z")
+    files = download(api, manifest)
+    assert {"Patient", "CarePlan", "CareTeam", "Consent", "Organization"} <= set(files)
+    assert [r["id"] for r in files["CarePlan"]] == [systems.careplan_id(world.case_id)]
+    assert systems.careplan_id(hidden.id) not in {r["id"] for r in files["CarePlan"]}
+    for resources in files.values():
+        for resource in resources:  # each line is one the token may read
+            read = api.get(f"{resource['resourceType']}/{resource['id']}")
+            assert read.status_code == 200, resource["id"]
+
+
+def test_the_files_hold_the_stored_bytes(api: Api, world: World):
+    manifest = export(api, "$export?_type=CarePlan")
+    [entry] = manifest["output"]
+    _, _, body = fetch(api, entry["url"])
+    stored = db.session.scalar(
+        select(StoredResource.content).where(
+            StoredResource.logical_id == systems.careplan_id(world.case_id)
+        )
+    )
+    assert body == stored + b"\n"
+
+
+def test_patient_export_holds_only_personal_resources(api: Api, world: World):
+    files = download(api, export(api, "Patient/$export"))
+    assert "Organization" not in files
+    assert [r["id"] for r in files["Patient"]] == [systems.patient_id(world.person_id)]
+    assert "CarePlan" in files
+
+
+def test_an_outsider_exports_no_personal_data(client: FlaskClient, world: World):
+    outsider = Api(client, world.outsider_token)
+    assert export(outsider, "Patient/$export")["output"] == []
+    files = download(outsider, export(outsider))
+    assert set(files) <= {"Organization", "PlanDefinition"}  # no personal data in them
+    assert (
+        db.session.scalars(select(AuditEvent).where(AuditEvent.action == "fhir.export")).all() == []
+    )
+
+
+def test_type_and_since_filter(api: Api, world: World):
+    manifest = export(api, "$export?_type=CarePlan,Patient&_outputFormat=application/fhir%2Bndjson")
+    assert sorted(o["type"] for o in manifest["output"]) == ["CarePlan", "Patient"]
+    repeated = export(api, "$export?_type=Goal&_type=Consent")
+    assert {o["type"] for o in repeated["output"]} <= {"Goal", "Consent"}
+    future = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert export(api, f"$export?_since={future}")["output"] == []
+    assert export(api, "$export?_since=2000-01-01T00:00:00%2B01:00")["output"]
+
+
+def test_since_returns_only_what_changed_after(api: Api, world: World, make):
+    from sip_tracker.cases import services
+
+    # Move every stored resource into the past, then change the case: only its new versions.
+    past = datetime(2020, 1, 1, tzinfo=UTC)
+    for row in db.session.scalars(select(StoredResource)):
+        row.last_updated = past
+    make.commit()
+    case = db.session.get(SipCase, world.case_id)
+    services.save_kartlaggning(case, user=case.created_by, what_matters="Att bo kvar.", needs=[])
+    make.commit()
+    files = download(api, export(api, "$export?_since=2021-01-01T00:00:00Z"))
+    assert [r["id"] for r in files["CarePlan"]] == [systems.careplan_id(world.case_id)]
+    assert "Patient" not in files  # unchanged since 2020
+
+
+def test_exports_are_audited_naming_the_token(api: Api, world: World):
+    export(api)
+    rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "fhir.export")).all()
+    assert rows
+    assert {(r.person_id, r.case_id) for r in rows} >= {(world.person_id, world.case_id)}
+    assert all("Journal" in (r.detail or "") for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "words"),
+    [
+        ("$export", {"Prefer": ""}, 400, "respond-async"),
+        ("$export?_outputFormat=text/csv", {}, 400, "_outputFormat"),
+        ("$export?_type=Observation", {}, 400, "Observation"),
+        ("$export?_since=2026-01-01", {}, 400, "_since"),
+        ("$export?_since=yesterday", {}, 400, "_since"),
+        ("$export?_since=2026-01-01T10:00:00", {}, 400, "_since"),
+        ("$export?_typeFilter=CarePlan%3Fstatus%3Dactive", {}, 400, "_typeFilter"),
+        ("Patient/$export?patient=Patient/person-1", {}, 400, "patient"),
+        ("$export-status/no-such-job", {}, 404, "no-such-job"),
+        ("$export-file/no-such-job/CarePlan.ndjson", {}, 404, "no-such-job"),
+    ],
+)
+def test_errors_are_operation_outcomes(api: Api, world: World, path, headers, status, words):
+    response = api.get(path, **{**ASYNC, **headers})
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert words in body["issue"][0]["diagnostics"]
+    assert db.session.scalars(select(ExportJob)).all() == [] or status == 404
+
+
+def test_no_token_no_export(client: FlaskClient, world: World):
+    response = client.get("/fhir/$export", headers=ASYNC)
+    assert response.status_code == 401
+    assert response.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_only_the_token_that_started_it_sees_the_job(api: Api, client, world: World):
+    manifest = export(api)
+    started = kick_off(api)
+    other = Api(client, world.kommun_token)
+    assert other.get(status_path(started)).status_code == 404
+    url = manifest["output"][0]["url"]
+    assert fetch(other, url)[0] == 404
+    assert fetch(api, url)[0] == 200
+    assert fetch(api, url.rsplit("/", 1)[0] + "/Observation.ndjson")[0] == 404
+
+
+def test_delete_cancels_and_removes_the_files(client: FlaskClient, world: World, app: Flask):
+    writer = Api(client, world.kommun_token)  # DELETE needs a token with write scope
+    started = kick_off(writer)
+    path = status_path(started)
+    job_id = path.rsplit("/", 1)[1]
+    assert (bulk.export_root(app) / job_id).is_dir()
+    deleted = client.delete(f"/fhir/{path}", headers={"Authorization": f"Bearer {writer.token}"})
+    assert deleted.status_code == 202
+    assert writer.get(path).status_code == 404
+    assert not (bulk.export_root(app) / job_id).exists()
+
+
+def test_a_failed_export_reports_an_operation_outcome_file(
+    api: Api, world: World, app: Flask, monkeypatch: pytest.MonkeyPatch
+):
+    def broken(job_id: str, rows: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_BATCH_HOOK", broken)
+    manifest = export(api)
+    [error] = manifest["error"]
+    assert error["type"] == "OperationOutcome"
+    status, _, body = fetch(api, error["url"])
+    assert status == 200
+    [outcome] = [orjson.loads(line) for line in body.splitlines()]
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert "disk full" in outcome["issue"][0]["diagnostics"]
+
+
+def poll_until_done(api: Api, path: str, seconds: float = 10) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        response = api.get(path)
+        if response.status_code != 202:
+            return response
+        assert response.headers["Retry-After"].isdigit()
+        assert response.headers["X-Progress"]
+        time.sleep(0.05)
+    raise AssertionError(f"the export did not finish within {seconds} s")
+
+
+class Gate:
+    """A batch hook that parks the export thread (between transactions) until released.
+
+    Requests are made only while the thread is parked or done: on SQLite a request that
+    reads then writes fails at once if another connection is committing (see the report).
+    """
+
+    def __init__(self) -> None:
+        self.parked, self.opened = threading.Event(), threading.Event()
+
+    def __call__(self, job_id: str, rows: int) -> None:
+        self.parked.set()
+        self.opened.wait(10)
+
+
+@pytest.fixture
+def gate(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
+    gate = Gate()
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_SYNC", False)
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_BATCH_SIZE", 1)
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_BATCH_HOOK", gate)
+    yield gate
+    gate.opened.set()
+
+
+def test_the_export_runs_in_a_background_thread(api: Api, world: World, gate: Gate):
+    started = kick_off(api)
+    assert started.status_code == 202  # answered while the export has not finished
+    assert gate.parked.wait(10), "the export never started"
+    running = api.get(status_path(started))
+    assert running.status_code == 202
+    assert running.headers["X-Progress"].startswith("running")
+    assert running.headers["Retry-After"] == "2"
+    gate.opened.set()
+    assert bulk.wait_for_exports(10)
+    done = poll_until_done(api, status_path(started))
+    assert done.status_code == 200
+    files = download(api, done.get_json())
+    assert [r["id"] for r in files["CarePlan"]] == [systems.careplan_id(world.case_id)]
+
+
+def test_requests_are_answered_while_an_export_runs(api: Api, world: World, gate: Gate):
+    """The export holds no lock between batches: reads (which write audit rows) go on."""
+    started = kick_off(api)
+    assert gate.parked.wait(10), "the export never started"
+    began = time.monotonic()
+    read = api.get(f"CarePlan/{systems.careplan_id(world.case_id)}")
+    assert read.status_code == 200
+    assert time.monotonic() - began < 2
+    assert api.get("Patient").get_json()["total"] == 1
+    assert api.get(status_path(started)).status_code == 202  # still running
+    gate.opened.set()
+    assert bulk.wait_for_exports(10)
+    assert poll_until_done(api, status_path(started)).status_code == 200
+
+
+def test_capability_statement_names_the_export_operations(client: FlaskClient):
+    body = client.get("/fhir/metadata").get_json()
+    assert {"name": "export", "definition": f"{bulk_ig()}/OperationDefinition/export"} in body[
+        "rest"
+    ][0]["operation"]
+    patient = next(r for r in body["rest"][0]["resource"] if r["type"] == "Patient")
+    assert "export" in {op["name"] for op in patient["operation"]}
+
+
+def bulk_ig() -> str:
+    return "http://hl7.org/fhir/uv/bulkdata"
+
+
+# --- The operator's command -----------------------------------------------------------------
+
+
+def test_cli_writes_every_stored_resource(app: Flask, world: World, tmp_path: Path):
+    out = tmp_path / "cli"
+    result = app.test_cli_runner().invoke(args=["export-fhir", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    stored = db.session.scalars(select(StoredResource)).all()
+    written = {
+        (r["resourceType"], r["id"])
+        for path in out.glob("*.ndjson")
+        for r in map(orjson.loads, path.read_bytes().splitlines())
+    }
+    assert written == {(r.resource_type, r.logical_id) for r in stored}
+    assert f"{len(stored)} resources exported" in result.output
+    rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "fhir.export")).all()
+    assert rows and all(r.detail == "CLI export" for r in rows)
+
+
+def test_cli_type_and_since(app: Flask, world: World, tmp_path: Path):
+    runner = app.test_cli_runner()
+    out = tmp_path / "some"
+    result = runner.invoke(args=["export-fhir", "--out", str(out), "--type", "CarePlan,Patient"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.ndjson")) == ["CarePlan.ndjson", "Patient.ndjson"]
+    later = tmp_path / "later"
+    future = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    result = runner.invoke(args=["export-fhir", "--out", str(later), "--since", future])
+    assert result.exit_code == 0, result.output
+    assert list(later.glob("*.ndjson")) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--since", "last week"], "--since"),
+        (["--since", "2026-01-01"], "--since"),
+        (["--type", "Observation"], "Observation"),
+    ],
+)
+def test_cli_bad_input_is_one_line(app: Flask, world: World, tmp_path: Path, args, words):
+    result = app.test_cli_runner().invoke(args=["export-fhir", "--out", str(tmp_path), *args])
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]
+
+
+def test_cli_unwritable_folder_is_one_line(app: Flask, world: World, tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = app.test_cli_runner().invoke(args=["export-fhir", "--out", str(blocker / "sub")])
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "cannot write" in lines[0]
+
+
+def test_a_read_token_cancels_its_own_export_and_downloads_with_the_ndjson_accept_header(
+    client, world, app, monkeypatch
+):
+    """The Bulk Data IG's client sends Accept: application/fhir+ndjson on downloads."""
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_SYNC", True)
+    headers = {"Authorization": f"Bearer {world.region_token}", "Prefer": "respond-async"}
+    kickoff = client.get("/fhir/$export", headers=headers)
+    assert kickoff.status_code == 202
+    status_url = kickoff.headers["Content-Location"].split("/fhir/", 1)[1]
+    manifest = client.get(f"/fhir/{status_url}", headers=headers).get_json()
+    first = manifest["output"][0]["url"].split("/fhir/", 1)[1]
+    download = client.get(
+        f"/fhir/{first}", headers={**headers, "Accept": "application/fhir+ndjson"}
+    )
+    assert download.status_code == 200
+    assert download.get_data()
+    download.close()
+    assert client.delete(f"/fhir/{status_url}", headers=headers).status_code == 202
