@@ -55,6 +55,20 @@ def _assign(target: Any, **values: Any) -> bool:
     return changed
 
 
+def _existing(model: Any, key: str) -> dict[str, Any]:
+    """Every row of the model, by its natural key."""
+    return {getattr(row, key): row for row in db.session.scalars(select(model))}
+
+
+def _find_or_add(rows: dict[str, Any], model: Any, key: str, value: str) -> tuple[Any, bool]:
+    """The row with this key, or a new one added to the session; and whether it is new."""
+    if value in rows:
+        return rows[value], False
+    row = rows[value] = model(**{key: value})
+    db.session.add(row)
+    return row, True
+
+
 def known_codes() -> tuple[set[str], set[str]]:
     """The målområde and sakområde codes already in the database."""
     return (
@@ -70,26 +84,18 @@ def import_plan(plan: PlanFile) -> ImportSummary:
     remove this year's.
     """
     summary = ImportSummary()
-    malomraden = {m.code: m for m in db.session.scalars(select(Malomrade))}
+    malomraden = _existing(Malomrade, "code")
     for row in plan.malomraden:
-        malomrade = malomraden.get(row.code)
-        created = malomrade is None
-        if malomrade is None:
-            malomrade = malomraden[row.code] = Malomrade(code=row.code)
-            db.session.add(malomrade)
+        malomrade, created = _find_or_add(malomraden, Malomrade, "code", row.code)
         changed = _assign(
             malomrade, title=row.title, description=row.description, position=row.position
         )
         summary.count(created, changed)
     db.session.flush()
 
-    inriktningar = {i.code: i for i in db.session.scalars(select(StrategiskInriktning))}
+    inriktningar = _existing(StrategiskInriktning, "code")
     for irow in plan.inriktningar:
-        inriktning = inriktningar.get(irow.code)
-        created = inriktning is None
-        if inriktning is None:
-            inriktning = inriktningar[irow.code] = StrategiskInriktning(code=irow.code)
-            db.session.add(inriktning)
+        inriktning, created = _find_or_add(inriktningar, StrategiskInriktning, "code", irow.code)
         changed = _assign(
             inriktning,
             malomrade_id=malomraden[irow.malomrade].id,
@@ -99,26 +105,18 @@ def import_plan(plan: PlanFile) -> ImportSummary:
         )
         summary.count(created, changed)
 
-    sakomraden = {s.code: s for s in db.session.scalars(select(PlanSakomrade))}
+    sakomraden = _existing(PlanSakomrade, "code")
     for srow in plan.sakomraden:
-        sakomrade = sakomraden.get(srow.code)
-        created = sakomrade is None
-        if sakomrade is None:
-            sakomrade = sakomraden[srow.code] = PlanSakomrade(code=srow.code)
-            db.session.add(sakomrade)
+        sakomrade, created = _find_or_add(sakomraden, PlanSakomrade, "code", srow.code)
         changed = _assign(
             sakomrade, title=srow.title, description=srow.description, position=srow.position
         )
         summary.count(created, changed)
     db.session.flush()
 
-    activities = {a.identifier: a for a in db.session.scalars(select(Activity))}
+    activities = _existing(Activity, "identifier")
     for arow in plan.activities:
-        activity = activities.get(arow.identifier)
-        created = activity is None
-        if activity is None:
-            activity = activities[arow.identifier] = Activity(identifier=arow.identifier)
-            db.session.add(activity)
+        activity, created = _find_or_add(activities, Activity, "identifier", arow.identifier)
         changed = _assign(
             activity,
             title=arow.title,
