@@ -376,6 +376,31 @@ def load_demo_data(today: date | None = None) -> tuple[int, int]:
     return len(users), len(DEMO_CASES)
 
 
+def _written_consent(
+    case: SipCase,
+    user: User,
+    partner: Unit,
+    relative: RelatedPerson,
+    child: bool,
+    given_on: date,
+    today: date,
+) -> None:
+    """The consent the demo cases get: written, covering the two units, from the guardian
+    for a child."""
+    cases.record_consent(
+        case,
+        user=user,
+        given_by=ConsentGiver.VARDNADSHAVARE if child else ConsentGiver.PERSON,
+        guardian=relative if child else None,
+        method=ConsentMethod.SKRIFTLIGT,
+        given_on=given_on,
+        units=[user.unit, partner],
+        other_organisations=None,
+        exclusions=None,
+        today=today,
+    )
+
+
 def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase:
     person = create_person(
         user=user,
@@ -440,18 +465,7 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
         return case
 
     consent_day = start + timedelta(days=1)
-    cases.record_consent(
-        case,
-        user=user,
-        given_by=ConsentGiver.VARDNADSHAVARE if child else ConsentGiver.PERSON,
-        guardian=relative if child else None,
-        method=ConsentMethod.SKRIFTLIGT,
-        given_on=consent_day,
-        units=[user.unit, partner],
-        other_organisations=None,
-        exclusions=None,
-        today=today,
-    )
+    _written_consent(case, user, partner, relative, child, consent_day, today)
     meeting_day = (
         start + timedelta(days=7) if spec.stage != Stage.KALLAD else today + timedelta(days=4)
     )
@@ -732,18 +746,7 @@ def _history_case(
     )
     if sent_day >= today:
         return case
-    cases.record_consent(
-        case,
-        user=user,
-        given_by=ConsentGiver.VARDNADSHAVARE if child else ConsentGiver.PERSON,
-        guardian=relative if child else None,
-        method=ConsentMethod.SKRIFTLIGT,
-        given_on=start,
-        units=[user.unit, partner],
-        other_organisations=None,
-        exclusions=None,
-        today=today,
-    )
+    _written_consent(case, user, partner, relative, child, start, today)
     meeting_day = sent_day + timedelta(days=rng.randint(4, 21))
     meeting = meetings.schedule_meeting(
         case,
