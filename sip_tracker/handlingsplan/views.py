@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -165,32 +166,63 @@ def _simple_form(form_class: type[Any], record: Any, fields: tuple[str, ...]) ->
     return form
 
 
-@bp.route("/handlingsplan/malomraden/ny", methods=["GET", "POST"])
-@bp.route("/handlingsplan/malomraden/<code>/andra", methods=["GET", "POST"])
-@login_required
-def edit_malomrade(code: str | None = None) -> Response | tuple[str, int]:
-    require_admin()
-    record = None
-    if code is not None:
-        record = db.session.scalar(select(Malomrade).where(Malomrade.code == code))
-        if record is None:
-            abort(404)
-    form = _simple_form(MalomradeForm, record, ("code", "title", "description", "position"))
+def _record(model: Any, code: str | None) -> Any:
+    """The row with this code, None for a new one, 404 for an unknown code."""
+    if code is None:
+        return None
+    record = db.session.scalar(select(model).where(model.code == code))
+    if record is None:
+        abort(404)
+    return record
+
+
+def _save_listing(
+    form: Any,
+    record: Any,
+    *,
+    save: Callable[..., Any],
+    saved: str,
+    anchor: str,
+    kind: str,
+    extra: Callable[[], dict[str, Any]] = dict,
+) -> Response | tuple[str, int]:
+    """Save a målområde, inriktning or sakområde (the code never changes once made)."""
     if form.validate_on_submit():
         done = attempt(
             form,
-            lambda: services.save_malomrade(
+            lambda: save(
                 record,
                 code=record.code if record else form.code.data,
                 title=form.title.data or "",
                 description=form.description.data or "",
                 position=form.position.data or 0,
+                **extra(),
             ),
         )
         if done.ok:
-            flash(_("Målområdet är sparat."), "success")
-            return redirect(url_for("handlingsplan.index", _anchor="malomraden"))
-    return page("handlingsplan/simple_form.html", form, kind="malomrade", record=record)
+            flash(saved, "success")
+            return redirect(url_for("handlingsplan.index", _anchor=anchor))
+    return page("handlingsplan/simple_form.html", form, kind=kind, record=record)
+
+
+LISTING_FIELDS = ("code", "title", "description", "position")
+
+
+@bp.route("/handlingsplan/malomraden/ny", methods=["GET", "POST"])
+@bp.route("/handlingsplan/malomraden/<code>/andra", methods=["GET", "POST"])
+@login_required
+def edit_malomrade(code: str | None = None) -> Response | tuple[str, int]:
+    require_admin()
+    record = _record(Malomrade, code)
+    form = _simple_form(MalomradeForm, record, LISTING_FIELDS)
+    return _save_listing(
+        form,
+        record,
+        save=services.save_malomrade,
+        saved=_("Målområdet är sparat."),
+        anchor="malomraden",
+        kind="malomrade",
+    )
 
 
 @bp.route("/handlingsplan/inriktningar/ny", methods=["GET", "POST"])
@@ -198,38 +230,22 @@ def edit_malomrade(code: str | None = None) -> Response | tuple[str, int]:
 @login_required
 def edit_inriktning(code: str | None = None) -> Response | tuple[str, int]:
     require_admin()
-    record = None
-    if code is not None:
-        record = db.session.scalar(
-            select(StrategiskInriktning).where(StrategiskInriktning.code == code)
-        )
-        if record is None:
-            abort(404)
-    form = _simple_form(
-        InriktningForm, record, ("malomrade_id", "code", "title", "description", "position")
-    )
+    record = _record(StrategiskInriktning, code)
+    form = _simple_form(InriktningForm, record, ("malomrade_id", *LISTING_FIELDS))
     if record is None and request.method == "GET":
         form.malomrade_id.data = request.args.get("malomrade", type=int)
     form.malomrade_id.choices = choices(
         (m.id, m.title) for m in db.session.scalars(queries.malomraden())
     )
-    if form.validate_on_submit():
-        malomrade = db.session.get_one(Malomrade, form.malomrade_id.data)
-        done = attempt(
-            form,
-            lambda: services.save_inriktning(
-                record,
-                malomrade=malomrade,
-                code=record.code if record else form.code.data,
-                title=form.title.data or "",
-                description=form.description.data or "",
-                position=form.position.data or 0,
-            ),
-        )
-        if done.ok:
-            flash(_("Den strategiska inriktningen är sparad."), "success")
-            return redirect(url_for("handlingsplan.index", _anchor="malomraden"))
-    return page("handlingsplan/simple_form.html", form, kind="inriktning", record=record)
+    return _save_listing(
+        form,
+        record,
+        save=services.save_inriktning,
+        saved=_("Den strategiska inriktningen är sparad."),
+        anchor="malomraden",
+        kind="inriktning",
+        extra=lambda: {"malomrade": db.session.get_one(Malomrade, form.malomrade_id.data)},
+    )
 
 
 @bp.route("/handlingsplan/sakomraden/ny", methods=["GET", "POST"])
@@ -237,27 +253,16 @@ def edit_inriktning(code: str | None = None) -> Response | tuple[str, int]:
 @login_required
 def edit_sakomrade(code: str | None = None) -> Response | tuple[str, int]:
     require_admin()
-    record = None
-    if code is not None:
-        record = db.session.get(PlanSakomrade, code)
-        if record is None:
-            abort(404)
-    form = _simple_form(SakomradeForm, record, ("code", "title", "description", "position"))
-    if form.validate_on_submit():
-        done = attempt(
-            form,
-            lambda: services.save_sakomrade(
-                record,
-                code=record.code if record else form.code.data,
-                title=form.title.data or "",
-                description=form.description.data or "",
-                position=form.position.data or 0,
-            ),
-        )
-        if done.ok:
-            flash(_("Sakområdet är sparat."), "success")
-            return redirect(url_for("handlingsplan.index", _anchor="sakomraden"))
-    return page("handlingsplan/simple_form.html", form, kind="sakomrade", record=record)
+    record = _record(PlanSakomrade, code)
+    form = _simple_form(SakomradeForm, record, LISTING_FIELDS)
+    return _save_listing(
+        form,
+        record,
+        save=services.save_sakomrade,
+        saved=_("Sakområdet är sparat."),
+        anchor="sakomraden",
+        kind="sakomrade",
+    )
 
 
 # A case's links ----------------------------------------------------------------------
