@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from sip_tracker.cases.access import taking_part_clause
 from sip_tracker.cases.models import Consent, SipCase, consent_unit
-from sip_tracker.db import db
 from sip_tracker.fhir.models import ApiToken, StoredResource
 from sip_tracker.organizations.models import Unit
 
@@ -51,29 +58,24 @@ def visible_people(token: ApiToken) -> Select[tuple[int]]:
     return select(SipCase.person_id).where(case_clause(token))
 
 
-@cache
-def _read_checks() -> tuple[Select[tuple[bool]], Select[tuple[bool]]]:
-    """The read path's checks, built once (after every model is mapped): constructing SQL
-    expressions costs more than running them."""
-    units = select(Unit.id).where(Unit.huvudman_id == bindparam("huvudman_id", type_=Integer))
+def organisation_may_read(
+    units: Select[tuple[int]],
+    case_id: SQLColumnExpression[int | None],
+    person_id: SQLColumnExpression[int | None],
+) -> ColumnElement[bool]:
+    """SQL for one stored resource: its case, or one of its person's cases, is visible to the
+    organisation (`units`: the ids of its units); resources without personal data
+    (organisations, activities) always are.
+
+    The arguments are SQL (a subquery, columns), so the rule can sit inside the read path's
+    single statement (fhir/read.py).
+    """
     org_case = and_(taking_part_clause(units), consent_covers_organisation(units))
-    by_case = select(exists().where(SipCase.id == bindparam("case_id", type_=Integer), org_case))
-    by_person = select(
-        exists().where(SipCase.person_id == bindparam("person_id", type_=Integer), org_case)
+    return case(
+        (case_id.is_not(None), exists().where(SipCase.id == case_id, org_case)),
+        (person_id.is_not(None), exists().where(SipCase.person_id == person_id, org_case)),
+        else_=true(),
     )
-    return by_case, by_person
-
-
-def may_read(token: ApiToken, row: StoredResource) -> bool:
-    """One stored resource: its case, or one of its person's cases, must be visible."""
-    by_case, by_person = _read_checks()
-    if row.case_id is not None:
-        params = {"huvudman_id": token.huvudman_id, "case_id": row.case_id}
-        return bool(db.session.scalar(by_case, params))
-    if row.person_id is not None:
-        params = {"huvudman_id": token.huvudman_id, "person_id": row.person_id}
-        return bool(db.session.scalar(by_person, params))
-    return True  # organisations and action plan activities hold no personal data
 
 
 def visible_resources(token: ApiToken) -> ColumnElement[bool]:

@@ -8,17 +8,18 @@ from urllib.parse import urlencode
 
 import orjson
 from flask import Blueprint, Response, g, request
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 
 from sip_tracker.audit.services import record_many
 from sip_tracker.db import db
 from sip_tracker.extensions import csrf
 from sip_tracker.fhir import search as fhir_search
 from sip_tracker.fhir import systems
-from sip_tracker.fhir.access import may_read, visible_resources
+from sip_tracker.fhir.access import visible_resources
 from sip_tracker.fhir.capability import capability_statement
 from sip_tracker.fhir.models import ApiToken, StoredResource
 from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError, outcome_response
+from sip_tracker.fhir.read import read_stored
 from sip_tracker.fhir.tokens import token_for
 from sip_tracker.people.identifiers import InvalidIdentifier, parse_identifier
 from sip_tracker.people.models import Person
@@ -62,22 +63,38 @@ def authenticate() -> None:
     _negotiate()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise FhirError(401, "A bearer token is required (Authorization: Bearer …)", code="login")
-    token = token_for(secret.strip())
-    if token is None:
-        raise FhirError(401, "The bearer token is unknown or revoked", code="login")
+    secret = _bearer_secret()
+    if request.endpoint == "fhir.read":
+        return  # checks the token in the read's own statement (fhir/read.py)
     # Cancelling one's own export is part of reading, not a change of data.
     cancelling_export = request.method == "DELETE" and request.path.startswith(
         "/fhir/$export-status/"
     )
     changes = request.method in ("POST", "PUT", "DELETE") and not cancelling_export
-    needed = "write" if changes else "read"
-    if (needed == "read" and not token.can_read) or (needed == "write" and not token.can_write):
-        raise FhirError(403, f"The token has no {needed} scope", code="forbidden")
+    token = token_for(secret)
+    _check_token(
+        token,
+        can_read=bool(token and token.can_read),
+        can_write=bool(token and token.can_write),
+        needed="write" if changes else "read",
+    )
     g.api_token = token
+
+
+def _bearer_secret() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise FhirError(401, "A bearer token is required (Authorization: Bearer …)", code="login")
+    return secret.strip()
+
+
+def _check_token(known: object, *, can_read: bool, can_write: bool, needed: str) -> None:
+    """401 for an unknown or revoked token, 403 for one without the scope needed."""
+    if not known:
+        raise FhirError(401, "The bearer token is unknown or revoked", code="login")
+    if (needed == "read" and not can_read) or (needed == "write" and not can_write):
+        raise FhirError(403, f"The token has no {needed} scope", code="forbidden")
 
 
 def _negotiate() -> None:
@@ -138,18 +155,22 @@ def _token() -> ApiToken:
     return token
 
 
-def _base() -> str:
-    return request.url_root.rstrip("/") + "/fhir"
+def fhir_base() -> str:
+    """The server's FHIR base URL, as clients reached it."""
+    # What request.url_root gives, without its IRI round trip (this is on the read path).
+    return f"{request.scheme}://{request.host}{request.root_path}/fhir"
 
 
 def fhir_json_response(
     body: bytes, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     """FHIR JSON, its media type naming the FHIR version it is in."""
-    response = Response(body, status=status)
-    response.headers["Content-Type"] = f"{FHIR_JSON}; fhirVersion={fhir_version_asked()}"
-    response.headers.update(headers or {})
-    return response
+    return Response(
+        body,
+        status=status,
+        headers=headers,
+        content_type=f"{FHIR_JSON}; fhirVersion={fhir_version_asked()}",
+    )
 
 
 _json = fhir_json_response
@@ -157,7 +178,7 @@ _json = fhir_json_response
 
 @bp.get("/metadata")
 def metadata() -> Response:
-    return _json(orjson.dumps(capability_statement(_base(), fhir_version_asked())))
+    return _json(orjson.dumps(capability_statement(fhir_base(), fhir_version_asked())))
 
 
 def _check_type(resource_type: str) -> None:
@@ -181,30 +202,48 @@ def _audit_rows(rows: Iterable[StoredResource], action: str) -> None:
     )
 
 
-_ONE_RESOURCE = select(StoredResource).where(
-    StoredResource.resource_type == bindparam("kind"),
-    StoredResource.logical_id == bindparam("logical_id"),
-)
-
-
 @bp.get("/<resource_type>/<logical_id>")
 def read(resource_type: str, logical_id: str) -> Response:
-    _check_type(resource_type)
-    row = db.session.scalar(_ONE_RESOURCE, {"kind": resource_type, "logical_id": logical_id})
-    if row is None or not may_read(_token(), row):
+    secret = _bearer_secret()
+    if resource_type not in RESOURCE_TYPES:
+        token = token_for(secret)
+        _check_token(token, can_read=bool(token and token.can_read), can_write=False, needed="read")
+        _check_type(resource_type)
+    asked = request.headers.get("If-None-Match", "")
+    outcome = read_stored(
+        secret,
+        resource_type,
+        logical_id,
+        r5=fhir_version_asked() == R5,
+        unless_version=_etag_version(asked),
+    )
+    _check_token(outcome.token_live, can_read=outcome.can_read, can_write=False, needed="read")
+    if not (outcome.found and outcome.allowed):
         raise FhirError(404, f"{resource_type}/{logical_id} is not known", code="not-found")
-    etag = f'W/"{row.version_id}"'
-    if request.headers.get("If-None-Match") == etag:
+    if outcome.content is None:
+        # Stored before the R5 mapping existed and unchanged since: the next change maps it.
+        raise FhirError(
+            404,
+            f"{resource_type}/{logical_id} has no R5 version yet; read it in R4",
+            code="not-found",
+        )
+    etag = f'W/"{outcome.version_id}"'
+    if asked == etag:
         return Response(status=304, headers={"ETag": etag})
+    assert outcome.last_updated is not None
+    location = f"{fhir_base()}/{resource_type}/{logical_id}/_history/{outcome.version_id}"
     headers = {
         "ETag": etag,
-        "Last-Modified": row.last_updated.strftime("%a, %d %b %Y %H:%M:%S GMT"),
-        "Content-Location": f"{_base()}/{resource_type}/{logical_id}/_history/{row.version_id}",
+        "Last-Modified": outcome.last_updated.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Content-Location": location,
     }
-    body = _content(row)
-    _audit_rows([row], "fhir.read")
-    db.session.commit()
-    return _json(body, headers=headers)
+    return _json(outcome.content, headers=headers)
+
+
+def _etag_version(etag: str) -> int:
+    """The version a weak ETag W/"n" names; 0 (no version) for anything else."""
+    digits = etag.removeprefix('W/"').removesuffix('"')
+    return int(digits) if etag.startswith('W/"') and digits.isdigit() else 0
 
 
 def _query(search: fhir_search.Search) -> Select[tuple[StoredResource]]:
@@ -276,7 +315,7 @@ def _bundle(
     included: list[StoredResource],
     total: int,
 ) -> bytes:
-    base = _base()
+    base = fhir_base()
     asked = list(request.args.items(multi=True))
     args = [(k, v) for k, v in asked if k != "_offset"]
     links = [
@@ -390,7 +429,7 @@ def everything(logical_id: str) -> Response:
         rows,
     )
     _audit_rows(rows, "fhir.read")
-    base = _base()
+    base = fhir_base()
     entries = [
         b'{"fullUrl":"%s/%s/%s","resource":%s}'
         % (base.encode(), row.resource_type.encode(), row.logical_id.encode(), _content(row))

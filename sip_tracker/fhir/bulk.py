@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, select, update
 from sip_tracker.audit.services import record_many
 from sip_tracker.db import db, utcnow
 from sip_tracker.fhir.access import visible_resources
-from sip_tracker.fhir.api import RESOURCE_TYPES, bp
+from sip_tracker.fhir.api import RESOURCE_TYPES, bp, fhir_base
 from sip_tracker.fhir.models import ApiToken, ExportJob, StoredResource
 from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError, issue
 from sip_tracker.fhir.store import instant
@@ -285,10 +285,6 @@ def wait_for_exports(timeout: float = 10.0) -> bool:
 # --- Routes ---------------------------------------------------------------------------------
 
 
-def _base() -> str:
-    return request.url_root.rstrip("/") + "/fhir"
-
-
 def _token() -> ApiToken:
     token: ApiToken = g.api_token
     return token
@@ -355,7 +351,7 @@ def _kick_off(level: str) -> Response:
         ],
     }
     response = Response(orjson.dumps(body), status=202, mimetype=FHIR_JSON)
-    response.headers["Content-Location"] = f"{_base()}/$export-status/{job_id}"
+    response.headers["Content-Location"] = f"{fhir_base()}/$export-status/{job_id}"
     return response
 
 
@@ -396,7 +392,7 @@ def export_status(job_id: str) -> Response:
         )
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-    base = _base()
+    base = fhir_base()
     manifest = {
         "transactionTime": transaction_time,
         "request": request_url,

@@ -15,7 +15,7 @@ from functools import cache
 import orjson
 from flask import Response, request
 
-from sip_tracker.fhir.api import bp, fhir_json_response, fhir_version_asked
+from sip_tracker.fhir.api import bp, fhir_base, fhir_json_response, fhir_version_asked
 from sip_tracker.fhir.outcomes import FhirError
 from sip_tracker.fhir.validation.definitions import PROFILES_DIR
 
@@ -95,7 +95,7 @@ def conformance_search(kind: str) -> Response:
     urls = [u for name, value in args if name == "url" for u in value.split(",") if u]
     ids = [i for name, value in args if name == "_id" for i in value.split(",") if i]
     found = [a for (k, _), a in sorted(artifacts().items()) if k == kind and _matches(a, urls, ids)]
-    base = request.url_root.rstrip("/") + "/fhir"
+    base = fhir_base()
     head = orjson.dumps(
         {
             "resourceType": "Bundle",

@@ -15,7 +15,7 @@ from sip_tracker.organizations.models import Huvudman
 PREFIX = "sip_"
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -33,7 +33,7 @@ def issue_token(*, name: str, huvudman: Huvudman, read: bool, write: bool) -> Is
     row = ApiToken(
         name=name.strip(),
         huvudman=huvudman,
-        token_hash=_digest(secret),
+        token_hash=digest(secret),
         can_read=read,
         can_write=write,
     )
@@ -49,7 +49,7 @@ def token_for(secret: str) -> ApiToken | None:
     """The live token with this secret, or None; records when it was last used."""
     if not secret.startswith(PREFIX):
         return None
-    row = db.session.scalar(_BY_HASH, {"token_hash": _digest(secret)})
+    row = db.session.scalar(_BY_HASH, {"token_hash": digest(secret)})
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()

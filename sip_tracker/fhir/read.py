@@ -1,0 +1,284 @@
+"""GET /fhir/<type>/<id>, the hottest path: token, resource, access rule and audit row in as
+few round trips as the database allows.
+
+The statement looks up the bearer token and the stored resource, evaluates the access rule
+(fhir/access.py) for the token's organisation, and returns what the view needs to answer
+(401, 403, 404, 304 or 200). It runs on an autocommit connection, so no BEGIN and COMMIT
+round trips are added to it. On PostgreSQL the audit row, and the token's `last_used_at`
+once a minute, are written by the same statement (data-modifying CTEs): one round trip per
+read, and the audit row is durable before a byte is sent. SQLite has no data-modifying CTEs;
+there (development) they are two more statements. The ORM and `fhir.resources` stay off
+this path: the bytes served are the JSON validated when the version was written.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import namedtuple_row
+from sqlalchemy import (
+    Insert,
+    Integer,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
+from sqlalchemy.engine import URL
+
+from sip_tracker.audit.models import AuditEvent
+from sip_tracker.db import UTCDateTime, db, utcnow
+from sip_tracker.fhir.access import organisation_may_read
+from sip_tracker.fhir.models import ApiToken, StoredResource
+from sip_tracker.fhir.tokens import PREFIX, digest
+from sip_tracker.organizations.models import Unit
+
+# How often a token's last_used_at is written: once a minute is precise enough.
+LAST_USED_PRECISION = timedelta(seconds=60)
+READ_ACTION = "fhir.read"
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    """What one read found. `token_id` is None for an unknown token; `content` is None when
+    the resource is missing, not visible to the token, or has no version in that FHIR release."""
+
+    token_id: int | None
+    token_live: bool
+    can_read: bool
+    found: bool
+    allowed: bool
+    version_id: int | None
+    last_updated: datetime | None
+    content: bytes | None
+
+
+UNKNOWN_TOKEN = ReadOutcome(None, False, False, False, False, None, None, None)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    found: Select[Any]  # token + resource + access: one row, none for an unknown token
+    audit: Insert  # one audit row, if the read is served and holds a person's data
+    touch: Update  # the token's last_used_at, if it is a minute old
+    together: Select[Any]  # PostgreSQL: all three in one statement
+
+
+@cache
+def _statements(r5: bool) -> _Statements:
+    """Built once per FHIR release (after every model is mapped): building SQL expressions
+    costs more than running them."""
+    token = (
+        select(
+            ApiToken.id.label("token_id"),
+            ApiToken.name,
+            ApiToken.huvudman_id,
+            ApiToken.can_read,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+        )
+        .where(ApiToken.token_hash == bindparam("secret_hash"))
+        .subquery("token")
+    )
+    content = StoredResource.content_r5 if r5 else StoredResource.content
+    # The organisation's units, looked up once per statement (the rule names them six times).
+    units = (
+        select(Unit.id)
+        .where(
+            Unit.huvudman_id
+            == select(ApiToken.huvudman_id)
+            .where(ApiToken.token_hash == bindparam("secret_hash"))
+            .scalar_subquery()
+        )
+        .cte("units")
+    )
+    found = select(
+        *token.c,
+        StoredResource.id.label("resource_pk"),
+        StoredResource.version_id,
+        StoredResource.last_updated,
+        StoredResource.case_id,
+        StoredResource.person_id,
+        content.label("content"),
+        organisation_may_read(
+            select(units.c.id), StoredResource.case_id, StoredResource.person_id
+        ).label("allowed"),
+    ).select_from(
+        token.outerjoin(
+            StoredResource,
+            and_(
+                StoredResource.resource_type == bindparam("kind"),
+                StoredResource.logical_id == bindparam("logical_id"),
+            ),
+        )
+    )
+    rows = found.cte("found")
+    served = and_(
+        rows.c.revoked_at.is_(None),
+        rows.c.can_read,
+        rows.c.allowed,
+        rows.c.content.is_not(None),
+        rows.c.person_id.is_not(None),  # only a person's data is logged
+        # A conditional read answered 304 sends nothing.
+        rows.c.version_id != bindparam("unless_version", type_=Integer),
+    )
+    detail = literal("API token ") + cast(rows.c.token_id, String) + " (" + rows.c.name + ")"
+    audit = insert(AuditEvent).from_select(
+        ["at", "action", "person_id", "case_id", "detail"],
+        select(
+            bindparam("now", type_=UTCDateTime()),
+            literal(READ_ACTION),
+            rows.c.person_id,
+            rows.c.case_id,
+            detail,
+        ).where(served),
+    )
+    # A token row another transaction holds (its own last_used_at, a revocation) is left
+    # alone: the next read a minute on will write it. Never wait for a lock on a read.
+    stale = (
+        select(ApiToken.id)
+        .where(
+            ApiToken.id == rows.c.token_id,
+            rows.c.revoked_at.is_(None),
+            or_(rows.c.last_used_at.is_(None), rows.c.last_used_at < bindparam("stale")),
+        )
+        .with_for_update(of=ApiToken, skip_locked=True)
+        .correlate(None)
+    )
+    touch = (
+        update(ApiToken)
+        .where(ApiToken.id.in_(stale.scalar_subquery()))
+        .values(last_used_at=bindparam("now"))
+    )
+    together = select(*rows.c).add_cte(audit.cte("logged"), touch.cte("touched"))
+    return _Statements(found=found, audit=audit, touch=touch, together=together)
+
+
+def read_stored(
+    secret: str, kind: str, logical_id: str, *, r5: bool, unless_version: int = 0
+) -> ReadOutcome:
+    """Read one stored resource for a bearer token, auditing the read if it is served."""
+    if not secret.startswith(PREFIX):
+        return UNKNOWN_TOKEN
+    now = utcnow()
+    params = {
+        "secret_hash": digest(secret),
+        "kind": kind,
+        "logical_id": logical_id,
+        "unless_version": unless_version,
+        "now": now,
+        "stale": now - LAST_USED_PRECISION,
+    }
+    dialect = db.engine.dialect
+    if (dialect.name, dialect.driver) == ("postgresql", "psycopg"):
+        row = _run_on_postgresql(r5, params)
+    else:
+        # SQLite (development) has no data-modifying CTEs and allows one writer: three
+        # statements through the request's session, as every write goes.
+        statements = _statements(r5)
+        connection = db.session.connection()
+        row = connection.execute(statements.found, params).first()
+        connection.execute(statements.audit, params)
+        connection.execute(statements.touch, params)
+        db.session.commit()
+    if row is None:
+        return UNKNOWN_TOKEN
+    return ReadOutcome(
+        token_id=row.token_id,
+        token_live=row.revoked_at is None,
+        can_read=bool(row.can_read),
+        found=row.resource_pk is not None,
+        allowed=bool(row.allowed),
+        version_id=row.version_id,
+        last_updated=row.last_updated and row.last_updated.astimezone(UTC),
+        content=row.content if row.allowed else None,
+    )
+
+
+@cache
+def _postgresql_sql(r5: bool) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """The one statement, compiled once with PostgreSQL's own $n placeholders: its SQL, the
+    order of its parameters, and the literals it binds."""
+    compiled = _statements(r5).together.compile(
+        dialect=psycopg_dialect(paramstyle="numeric_dollar")
+    )
+    assert compiled.positiontup is not None
+    return str(compiled), tuple(compiled.positiontup), dict(compiled.params)
+
+
+@cache
+def _conninfo(url: URL) -> str:
+    """libpq's connection string for the engine's URL (query options such as
+    `options=-csearch_path=…` included)."""
+    parts: dict[str, Any] = {
+        "host": url.host,
+        "port": url.port,
+        "user": url.username,
+        "password": url.password,
+        "dbname": url.database,
+        **url.query,
+    }
+    return make_conninfo(**{key: value for key, value in parts.items() if value is not None})
+
+
+class _HotConnection(threading.local):
+    """One autocommit connection per worker thread (and process), for this path alone.
+
+    The pool's pre-ping would add a round trip to every read; this connection is instead
+    reopened when it is found broken, and the read retried once. (A read retried after the
+    server committed it is logged twice: a spare audit row, never a missing one.)"""
+
+    connection: psycopg.Connection[Any] | None = None
+    owner: tuple[int, str] | None = None
+
+    def get(self, url: str) -> psycopg.Connection[Any]:
+        if self.connection is None or self.connection.closed or self.owner != (os.getpid(), url):
+            self.connection = psycopg.connect(url, autocommit=True)
+            self.owner = (os.getpid(), url)
+        return self.connection
+
+    def drop(self) -> None:
+        if self.connection is not None and self.owner and self.owner[0] == os.getpid():
+            self.connection.close()
+        self.connection = None
+
+
+_hot = _HotConnection()
+
+
+def _run_on_postgresql(r5: bool, params: dict[str, Any]) -> Any:
+    """Run the statement straight through the driver, on the thread's own connection.
+
+    SQLAlchemy's per-execution work (cache key, result wrapping) and psycopg's placeholder
+    conversion would cost more than the statement itself: a raw cursor sends the compiled
+    text as it is, and psycopg prepares it on the server after a few runs."""
+    sql, order, literals = _postgresql_sql(r5)
+    values = {**literals, **params}
+    arguments = [values[name] for name in order]
+    url = _conninfo(db.engine.url)
+    for attempt in (1, 2):
+        connection = _hot.get(url)
+        try:
+            with psycopg.RawCursor(connection, row_factory=namedtuple_row) as cursor:
+                cursor.execute(sql, arguments)
+                return cursor.fetchone()
+        except psycopg.OperationalError:
+            _hot.drop()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
