@@ -20,6 +20,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         if production:
             raise ConfigError("SECRET_KEY must be set when SIP_ENV=production")
         secret_key = _development_secret(Path(instance_path))
+    read_audit_commit = os.environ.get("SIP_FHIR_READ_AUDIT_COMMIT", "async")
+    if read_audit_commit not in ("async", "sync"):
+        raise ConfigError(
+            f"SIP_FHIR_READ_AUDIT_COMMIT must be async or sync, not {read_audit_commit!r}"
+        )
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "sip_tracker.db")
     )
@@ -39,6 +44,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("SIP_LOGIN_RATE_LIMIT", "10 per minute"),
+        # How the audit row of a FHIR read is committed on PostgreSQL (fhir/read.py).
+        "FHIR_READ_AUDIT_COMMIT": read_audit_commit,
     }
 
 

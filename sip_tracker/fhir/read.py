@@ -3,12 +3,13 @@ few round trips as the database allows.
 
 The statement looks up the bearer token and the stored resource, evaluates the access rule
 (fhir/access.py) for the token's organisation, and returns what the view needs to answer
-(401, 403, 404, 304 or 200). It runs on an autocommit connection, so no BEGIN and COMMIT
-round trips are added to it. On PostgreSQL the audit row, and the token's `last_used_at`
-once a minute, are written by the same statement (data-modifying CTEs): one round trip per
-read, and the audit row is durable before a byte is sent. SQLite has no data-modifying CTEs;
-there (development) they are two more statements. The ORM and `fhir.resources` stay off
-this path: the bytes served are the JSON validated when the version was written.
+(401, 403, 404, 304 or 200). On PostgreSQL the audit row, and the token's `last_used_at`
+once a minute, are written by the same statement (data-modifying CTEs), on an autocommit
+connection kept for this path: one round trip per read, and the audit row is committed,
+with the read, before a byte is sent (how durably: see _HotConnection). SQLite has no
+data-modifying CTEs; there (development) they are two more statements in the request's
+transaction. The ORM and `fhir.resources` stay off this path: the bytes served are the
+JSON validated when the version was written.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from functools import cache
 from typing import Any
 
 import psycopg
+from flask import current_app
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import namedtuple_row
 from sqlalchemy import (
@@ -241,15 +243,26 @@ class _HotConnection(threading.local):
 
     The pool's pre-ping would add a round trip to every read; this connection is instead
     reopened when it is found broken, and the read retried once. (A read retried after the
-    server committed it is logged twice: a spare audit row, never a missing one.)"""
+    server committed it is logged twice: a spare audit row, never a missing one.)
+
+    With FHIR_READ_AUDIT_COMMIT = "async" (the default) the connection commits with
+    synchronous_commit off: the statement, audit row included, is committed before the
+    response is sent, but PostgreSQL flushes it to disk up to 3 × wal_writer_delay (0.6 s
+    by default) later, so a crash of the database server (not of the app) within that time
+    can lose the newest read-log rows. Waiting for that flush on every read would cost
+    about a third of the read's throughput (README, "Speed"). "sync" waits for it.
+    """
 
     connection: psycopg.Connection[Any] | None = None
-    owner: tuple[int, str] | None = None
+    owner: tuple[int, str, bool] | None = None
 
-    def get(self, url: str) -> psycopg.Connection[Any]:
-        if self.connection is None or self.connection.closed or self.owner != (os.getpid(), url):
-            self.connection = psycopg.connect(url, autocommit=True)
-            self.owner = (os.getpid(), url)
+    def get(self, conninfo: str, *, synchronous: bool) -> psycopg.Connection[Any]:
+        wanted = (os.getpid(), conninfo, synchronous)
+        if self.connection is None or self.connection.closed or self.owner != wanted:
+            self.drop()
+            self.connection = psycopg.connect(conninfo, autocommit=True)
+            self.connection.execute(f"SET synchronous_commit = {'on' if synchronous else 'off'}")
+            self.owner = wanted
         return self.connection
 
     def drop(self) -> None:
@@ -270,9 +283,10 @@ def _run_on_postgresql(r5: bool, params: dict[str, Any]) -> Any:
     sql, order, literals = _postgresql_sql(r5)
     values = {**literals, **params}
     arguments = [values[name] for name in order]
-    url = _conninfo(db.engine.url)
+    conninfo = _conninfo(db.engine.url)
+    synchronous = current_app.config["FHIR_READ_AUDIT_COMMIT"] == "sync"
     for attempt in (1, 2):
-        connection = _hot.get(url)
+        connection = _hot.get(conninfo, synchronous=synchronous)
         try:
             with psycopg.RawCursor(connection, row_factory=namedtuple_row) as cursor:
                 cursor.execute(sql, arguments)

@@ -10,7 +10,9 @@ from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import func, make_url, select, text
 
 from sip_tracker.audit.models import AuditEvent
+from sip_tracker.config import ConfigError, load_config
 from sip_tracker.db import db
+from sip_tracker.fhir import read as read_path
 from sip_tracker.fhir import systems
 from sip_tracker.fhir.models import ApiToken
 from sip_tracker.fhir.read import _conninfo
@@ -28,6 +30,11 @@ def read_rows() -> int:
     return db.session.scalar(
         select(func.count(AuditEvent.id)).where(AuditEvent.action == "fhir.read")
     )
+
+
+def postgresql_only() -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the read path keeps its own connection only on PostgreSQL")
 
 
 def test_a_served_read_writes_one_audit_row_naming_the_token(api: Api, world):
@@ -108,8 +115,7 @@ def test_a_read_records_when_the_token_was_last_used_once_a_minute(api: Api, wor
 
 
 def test_reads_go_on_after_the_database_drops_the_connection(api: Api, world):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the read path keeps its own connection only on PostgreSQL")
+    postgresql_only()
     assert api.get(careplan(world)).status_code == 200
     # As a database restart or an idle timeout would: end every other session of this user.
     db.session.execute(
@@ -137,3 +143,27 @@ def test_the_read_connection_keeps_every_option_of_the_database_url():
         "options": "-csearch_path=sip -cstatement_timeout=5000",
         "sslmode": "require",
     }
+
+
+def read_connection_setting(api: Api, world) -> str:
+    assert api.get(careplan(world)).status_code == 200
+    assert read_path._hot.connection is not None
+    return str(read_path._hot.connection.execute("SHOW synchronous_commit").fetchone()[0])
+
+
+def test_read_audit_rows_commit_without_waiting_for_the_disk_by_default(api: Api, world):
+    postgresql_only()
+    assert read_connection_setting(api, world) == "off"
+
+
+def test_a_deployment_can_make_read_audit_rows_wait_for_the_disk(app, api: Api, world, monkeypatch):
+    postgresql_only()
+    monkeypatch.setitem(app.config, "FHIR_READ_AUDIT_COMMIT", "sync")
+    assert read_connection_setting(api, world) == "on"
+    assert read_rows() == 1
+
+
+def test_an_unknown_read_audit_commit_mode_stops_the_app_with_one_clear_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIP_FHIR_READ_AUDIT_COMMIT", "sometimes")
+    with pytest.raises(ConfigError, match="must be async or sync, not 'sometimes'"):
+        load_config(str(tmp_path))
