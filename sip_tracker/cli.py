@@ -21,7 +21,11 @@ from sqlalchemy import select
 from sip_tracker.auth.models import Role
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
-from sip_tracker.fhir.cli import create_api_token_command, export_fhir_command
+from sip_tracker.fhir.cli import (
+    create_api_token_command,
+    export_fhir_command,
+    publish_fhir_command,
+)
 from sip_tracker.organizations.models import Unit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,6 +38,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_activities_command)
     app.cli.add_command(create_api_token_command)
     app.cli.add_command(export_fhir_command)
+    app.cli.add_command(publish_fhir_command)
 
 
 class BadInput(click.ClickException):

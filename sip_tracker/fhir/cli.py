@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 
 from sip_tracker.db import db
 from sip_tracker.fhir.tokens import issue_token
@@ -102,3 +102,43 @@ def export_fhir_command(out: Path, since: str | None, types: str | None) -> None
     for entry in output:
         click.echo(f"{entry['count']:>8} {out / entry['file']}")
     click.echo(f"{sum(e['count'] for e in output)} resources exported to {out}")
+
+
+@click.command("publish-fhir")
+@with_appcontext
+def publish_fhir_command() -> None:
+    """Map every case and action plan activity again and store what changed.
+
+    For after an upgrade that changes the mapping or the profiles: a resource whose JSON
+    would change gets a new version, an unchanged one keeps its version, and resources
+    stored before the R5 mapping existed get their R5 edition.
+    """
+    from sip_tracker.cases.models import SipCase
+    from sip_tracker.fhir.models import StoredResource
+    from sip_tracker.fhir.store import publish_activities, publish_case
+
+    def tally() -> tuple[int, int]:
+        versions = db.session.scalar(select(func.coalesce(func.sum(StoredResource.version_id), 0)))
+        without_r5 = db.session.scalar(
+            select(func.count(StoredResource.id)).where(StoredResource.content_r5.is_(None))
+        )
+        return int(versions or 0), int(without_r5 or 0)
+
+    versions_before, without_r5_before = tally()
+    case_ids = list(db.session.scalars(select(SipCase.id).order_by(SipCase.id)))
+    with click.progressbar(case_ids, label="Publishing FHIR resources") as bar:
+        for done, case_id in enumerate(bar, 1):
+            case = db.session.get(SipCase, case_id)
+            if case is not None:
+                publish_case(case)
+            if done % 50 == 0:
+                db.session.commit()
+                db.session.expunge_all()
+    publish_activities()
+    db.session.commit()
+    versions_after, without_r5_after = tally()
+    cases = f"{len(case_ids)} case" + ("" if len(case_ids) == 1 else "s")
+    click.echo(
+        f"{cases} mapped again: {versions_after - versions_before} new versions, "
+        f"{without_r5_before - without_r5_after} R5 editions added"
+    )
