@@ -32,7 +32,7 @@ from sip_tracker.db import db, utcnow
 from sip_tracker.errors import ConsentMissing
 from sip_tracker.fhir import systems as fs
 from sip_tracker.fhir.inbound.bundle import unprocessable
-from sip_tracker.fhir.inbound.parse import (
+from sip_tracker.fhir.inbound.records import (
     MeetingData,
     OrganisationData,
     PartyKey,
