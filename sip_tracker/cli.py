@@ -1,4 +1,5 @@
-"""`flask` commands: create-user, seed-reference, seed-demo, import-activities.
+"""`flask` commands: create-user, seed-reference, seed-demo, import-activities, and the FHIR
+adapter's (create-api-token, export-fhir, publish-fhir, purge-fhir-exports).
 
 Bad input ends the command with a non-zero exit code and one readable line.
 """
@@ -25,6 +26,7 @@ from sip_tracker.fhir.cli import (
     create_api_token_command,
     export_fhir_command,
     publish_fhir_command,
+    purge_fhir_exports_command,
 )
 from sip_tracker.organizations.models import Unit
 
@@ -38,6 +40,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_activities_command)
     app.cli.add_command(create_api_token_command)
     app.cli.add_command(export_fhir_command)
+    app.cli.add_command(purge_fhir_exports_command)
     app.cli.add_command(publish_fhir_command)
 
 

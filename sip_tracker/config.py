@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
 from typing import Any
+
+# Longest SIP_FHIR_EXPORT_TTL_HOURS: 100 years (beyond that the expiry date overflows).
+MAX_EXPORT_TTL_HOURS = 876_600
 
 
 class ConfigError(RuntimeError):
@@ -25,6 +29,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         raise ConfigError(
             f"SIP_FHIR_READ_AUDIT_COMMIT must be async or sync, not {read_audit_commit!r}"
         )
+    export_ttl_hours = _export_ttl_hours(os.environ.get("SIP_FHIR_EXPORT_TTL_HOURS", "24"))
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "sip_tracker.db")
     )
@@ -46,7 +51,25 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": os.environ.get("SIP_LOGIN_RATE_LIMIT", "10 per minute"),
         # How the audit row of a FHIR read is committed on PostgreSQL (fhir/read.py).
         "FHIR_READ_AUDIT_COMMIT": read_audit_commit,
+        # How long the files of a finished Bulk Data export stay downloadable (fhir/bulk.py).
+        "FHIR_EXPORT_TTL_HOURS": export_ttl_hours,
+        # An export without a sign of life for this long was interrupted (its process ended).
+        "FHIR_EXPORT_STALL_SECONDS": 300,
     }
+
+
+def _export_ttl_hours(text: str) -> float:
+    """SIP_FHIR_EXPORT_TTL_HOURS as a number of hours above 0; ConfigError otherwise."""
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = math.nan
+    if not 0 < hours <= MAX_EXPORT_TTL_HOURS:  # NaN fails every comparison
+        raise ConfigError(
+            f"SIP_FHIR_EXPORT_TTL_HOURS must be a number of hours above 0 "
+            f"(at most {MAX_EXPORT_TTL_HOURS}), not {text!r}"
+        )
+    return hours
 
 
 def _development_secret(instance: Path) -> str:

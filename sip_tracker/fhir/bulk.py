@@ -7,6 +7,12 @@ writer copies the stored JSON bytes to the file in keyset batches: no FHIR model
 JSON parsing on the hot path. Each batch is its own short transaction, so exports never
 hold a lock that API requests wait for (SQLite included), and the audit rows for a batch
 commit with it. The `export-fhir` command uses the same writer.
+
+The files hold personal data, so they expire FHIR_EXPORT_TTL_HOURS after the job finished:
+kick-offs, polls and downloads delete expired jobs' folders (as does `purge-fhir-exports`)
+and keep the row, marked expired, so that the status URL can say why the files are gone. A
+job's thread beats a heartbeat into its row; a poll of a job that stopped beating (its
+process ended) marks it failed, so no job stays running forever.
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 from flask import Flask, Response, current_app, g, request, send_from_directory
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from sip_tracker.audit.services import record_many
 from sip_tracker.db import db, utcnow
@@ -39,6 +45,11 @@ KICK_OFF_PARAMS = frozenset({"_outputFormat", "_type", "_since"})
 ERROR_FILE = "OperationOutcome.ndjson"
 BATCH_SIZE = 2000
 RETRY_AFTER_SECONDS = 2
+UNFINISHED = ("queued", "running")
+FINISHED = ("done", "failed")
+INTERRUPTED = (
+    "it was interrupted (the server restarted or stopped while it ran); start a new export"
+)
 # A FHIR instant: seconds required, a zone required (the Bulk Data IG's _since).
 INSTANT = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})",
@@ -49,7 +60,7 @@ _threads: dict[str, threading.Thread] = {}
 
 
 class ExportCancelled(Exception):
-    """The job was deleted while it ran."""
+    """The job was deleted, expired or declared interrupted while it ran."""
 
 
 # --- The writer -----------------------------------------------------------------------------
@@ -184,7 +195,7 @@ def run_job(app: Flask, job_id: str) -> None:
             _run(app, job_id)
         except ExportCancelled:
             db.session.rollback()
-            shutil.rmtree(_job_dir(app, job_id), ignore_errors=True)
+            _tidy(app, job_id)
         except Exception as error:  # any failure is the job's, told to the client
             db.session.rollback()
             app.logger.exception("FHIR export %s failed", job_id)
@@ -208,7 +219,7 @@ def _run(app: Flask, job_id: str) -> None:
         job.since,
         _token_detail(token, job_id),
     )
-    _set(job_id, status="running")
+    _set(job_id, status="running", heartbeat_at=utcnow())
     # Tests park or break the export between batches with this hook: (job id, rows so far).
     hook: Callable[[str, int], None] | None = app.config.get("FHIR_EXPORT_BATCH_HOOK")
 
@@ -218,11 +229,11 @@ def _run(app: Flask, job_id: str) -> None:
         nonlocal progress_at
         if hook is not None:
             hook(job_id, sum(counts.values()))
-        if db.session.scalar(select(ExportJob.id).where(ExportJob.id == job_id)) is None:
-            raise ExportCancelled
+        values: dict[str, Any] = {"heartbeat_at": utcnow()}
         if time.monotonic() - progress_at >= 1:  # the status's X-Progress counts these
             progress_at = time.monotonic()
-            _set(job_id, output=[{"type": t, "count": n} for t, n in counts.items() if n])
+            values["output"] = [{"type": t, "count": n} for t, n in counts.items() if n]
+        _set(job_id, **values)
 
     files = write_ndjson(
         _job_dir(app, job_id),
@@ -237,27 +248,69 @@ def _run(app: Flask, job_id: str) -> None:
 
 
 def _set(job_id: str, **values: Any) -> None:
-    """Update the job in a transaction of its own (begun by the write, see write_ndjson);
-    it may have been deleted meanwhile: then the export is cancelled."""
+    """Update the running job in a transaction of its own (begun by the write, see
+    write_ndjson); it may have been deleted, expired or declared interrupted meanwhile:
+    then the export is cancelled."""
     db.session.commit()
-    result = db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
+    result = db.session.execute(
+        update(ExportJob)
+        .where(ExportJob.id == job_id, ExportJob.status.in_(UNFINISHED))
+        .values(**values)
+    )
     db.session.commit()
     if getattr(result, "rowcount", 1) == 0:
         raise ExportCancelled
 
 
+def _write_error_file(directory: Path, message: str) -> None:
+    """Leave only the OperationOutcome in a failed job's folder.
+
+    The NDJSON written before the failure is not offered for download, and it holds
+    personal data: it goes at once, not when the job expires.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.iterdir():
+        if path.name != ERROR_FILE:
+            path.unlink(missing_ok=True)
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [issue(f"The export failed: {message}", code="exception")],
+    }
+    (directory / ERROR_FILE).write_bytes(orjson.dumps(outcome) + b"\n")
+
+
+def _remove_folder(app: Flask, job_id: str) -> None:
+    try:
+        shutil.rmtree(_job_dir(app, job_id))
+    except FileNotFoundError:
+        pass
+    except OSError:  # personal data may be left: the operator must know
+        app.logger.exception("FHIR export %s: could not delete its files", job_id)
+
+
+def _tidy(app: Flask, job_id: str) -> None:
+    """After a job was taken from its thread, leave on disk only what its row still offers."""
+    try:
+        job = db.session.execute(
+            select(ExportJob.status, ExportJob.error).where(ExportJob.id == job_id)
+        ).first()
+        db.session.commit()
+        if job is not None and job.status == "failed":  # declared interrupted by a poll
+            _write_error_file(_job_dir(app, job_id), job.error or INTERRUPTED)
+        else:  # deleted or expired
+            _remove_folder(app, job_id)
+    except Exception:  # nothing more to do; the log has it
+        db.session.rollback()
+        app.logger.exception("FHIR export %s: could not tidy its folder", job_id)
+
+
 def _fail(app: Flask, job_id: str, message: str) -> None:
     try:
-        directory = _job_dir(app, job_id)
-        directory.mkdir(parents=True, exist_ok=True)
-        outcome = {
-            "resourceType": "OperationOutcome",
-            "issue": [issue(f"The export failed: {message}", code="exception")],
-        }
-        (directory / ERROR_FILE).write_bytes(orjson.dumps(outcome) + b"\n")
+        _write_error_file(_job_dir(app, job_id), message)
         _set(job_id, status="failed", error=message, finished_at=utcnow())
     except ExportCancelled:
         db.session.rollback()
+        _tidy(app, job_id)
     except Exception:  # nothing more to tell; the log has it
         db.session.rollback()
         app.logger.exception("FHIR export %s: could not record the failure", job_id)
@@ -280,6 +333,78 @@ def wait_for_exports(timeout: float = 10.0) -> bool:
     for thread in list(_threads.values()):
         thread.join(timeout)
     return not any(t.is_alive() for t in _threads.values())
+
+
+# --- Expiry and stalled jobs ----------------------------------------------------------------
+
+
+def _ttl(app: Flask) -> timedelta:
+    return timedelta(hours=float(app.config["FHIR_EXPORT_TTL_HOURS"]))
+
+
+def _stall(app: Flask) -> timedelta:
+    return timedelta(seconds=float(app.config["FHIR_EXPORT_STALL_SECONDS"]))
+
+
+def _last_sign_of_life() -> ColumnElement[datetime]:
+    return func.coalesce(ExportJob.heartbeat_at, ExportJob.created_at)
+
+
+def expire_exports(app: Flask) -> int:
+    """Mark expired jobs expired and delete their folders; return how many expired now.
+
+    A job expires FHIR_EXPORT_TTL_HOURS after it finished; one whose process ended before
+    it finished, that long after its last sign of life. One query when nothing expired.
+    """
+    now = utcnow()
+    expired = (ExportJob.status.in_(FINISHED) & (ExportJob.finished_at < now - _ttl(app))) | (
+        ExportJob.status.in_(UNFINISHED)
+        & (_last_sign_of_life() < now - max(_ttl(app), _stall(app)))
+    )
+    job_ids = list(db.session.scalars(select(ExportJob.id).where(expired)))
+    db.session.commit()  # end the read before writing (SQLite, see write_ndjson)
+    if not job_ids:
+        return 0
+    result = db.session.execute(
+        update(ExportJob)
+        .where(ExportJob.id.in_(job_ids), expired)
+        .values(status="expired", output=[])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    for job_id in job_ids:  # a running thread of one of them stops at its next batch
+        _remove_folder(app, job_id)
+    return int(getattr(result, "rowcount", len(job_ids)))
+
+
+def _fail_if_stalled(app: Flask, job_id: str, last_sign_of_life: datetime) -> None:
+    """Mark a queued or running job failed when it showed no sign of life for too long.
+
+    A job runs in a thread of one process; when that process ends (a restart, a crash),
+    nothing else would ever finish it.
+    """
+    cutoff = utcnow() - _stall(app)
+    if last_sign_of_life >= cutoff:
+        return
+    db.session.commit()  # end the read before writing (SQLite, see write_ndjson)
+    result = db.session.execute(
+        update(ExportJob)
+        .where(
+            ExportJob.id == job_id,
+            ExportJob.status.in_(UNFINISHED),
+            _last_sign_of_life() < cutoff,  # not if it beat meanwhile
+        )
+        .values(status="failed", error=INTERRUPTED, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if not getattr(result, "rowcount", 0):
+        return  # it beat or finished meanwhile
+    app.logger.warning("FHIR export %s: no sign of life, reported interrupted", job_id)
+    try:
+        _write_error_file(_job_dir(app, job_id), INTERRUPTED)
+    except OSError:  # the manifest still says it failed
+        app.logger.exception("FHIR export %s: could not write its error file", job_id)
 
 
 # --- Routes ---------------------------------------------------------------------------------
@@ -325,6 +450,7 @@ def _kick_off(level: str) -> Response:
             since = parse_since(since_values[0])
         except ValueError as error:
             raise FhirError(400, f"_since: {error}", expression=["_since"]) from None
+    expire_exports(current_app)
     job_id = str(uuid.uuid4())
     job = ExportJob(
         id=job_id,
@@ -366,7 +492,8 @@ def export_patients() -> Response:
 
 
 def _own_job(job_id: str) -> ExportJob:
-    """The caller's job, fresh from the database, or 404 (also for another token's job)."""
+    """The caller's live job, fresh from the database, or 404 (also for another token's
+    job, and for an expired one: saying so)."""
     job = db.session.scalar(
         select(ExportJob)
         .where(ExportJob.id == job_id, ExportJob.token_id == _token().id)
@@ -374,16 +501,30 @@ def _own_job(job_id: str) -> ExportJob:
     )
     if job is None:
         raise FhirError(404, f"No export {job_id} for this token", code="not-found")
+    if job.status == "expired":
+        db.session.commit()
+        hours = f"{float(current_app.config['FHIR_EXPORT_TTL_HOURS']):g}"
+        raise FhirError(
+            404,
+            f"Export {job_id} has expired: its files are kept for {hours} hours after it "
+            "finishes and have been deleted. Start a new export.",
+            code="deleted",
+        )
     return job
 
 
 @bp.get("/$export-status/<job_id>")
 def export_status(job_id: str) -> Response:
+    expire_exports(current_app)
     job = _own_job(job_id)
+    if job.status in UNFINISHED:
+        _fail_if_stalled(current_app, job_id, job.heartbeat_at or job.created_at)
+        job = _own_job(job_id)
     status, output = job.status, list(job.output or [])
     transaction_time, request_url = instant(job.created_at), job.request_url
+    expires = job.finished_at + _ttl(current_app) if job.finished_at else None
     db.session.commit()
-    if status in ("queued", "running"):
+    if status in UNFINISHED:
         response = Response(status=202)
         response.headers["X-Progress"] = (
             "queued"
@@ -412,7 +553,9 @@ def export_status(job_id: str) -> Response:
         manifest["error"] = [
             {"type": "OperationOutcome", "url": f"{base}/$export-file/{job_id}/{ERROR_FILE}"}
         ]
-    return Response(orjson.dumps(manifest), status=200, mimetype="application/json")
+    response = Response(orjson.dumps(manifest), status=200, mimetype="application/json")
+    response.expires = expires  # the Bulk Data IG: when the files will be deleted
+    return response
 
 
 @bp.delete("/$export-status/<job_id>")
@@ -421,12 +564,13 @@ def export_delete(job_id: str) -> Response:
     job = _own_job(job_id)
     db.session.delete(job)
     db.session.commit()
-    shutil.rmtree(_job_dir(current_app, job_id), ignore_errors=True)
+    _remove_folder(current_app, job_id)
     return Response(status=202)
 
 
 @bp.get("/$export-file/<job_id>/<file_name>")
 def export_file(job_id: str, file_name: str) -> Response:
+    expire_exports(current_app)
     job = _own_job(job_id)
     names = {o.get("file") for o in job.output or []}
     if job.status == "failed":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select, true
 
@@ -102,6 +103,21 @@ def export_fhir_command(out: Path, since: str | None, types: str | None) -> None
     for entry in output:
         click.echo(f"{entry['count']:>8} {out / entry['file']}")
     click.echo(f"{sum(e['count'] for e in output)} resources exported to {out}")
+
+
+@click.command("purge-fhir-exports")
+@with_appcontext
+def purge_fhir_exports_command() -> None:
+    """Delete the files of Bulk Data exports older than SIP_FHIR_EXPORT_TTL_HOURS.
+
+    Kick-offs and polls do the same; this is for a server nobody polls (run it from cron).
+    The jobs stay, marked expired, so that a client polling one learns why it is gone.
+    """
+    from sip_tracker.fhir.bulk import expire_exports
+
+    removed = expire_exports(current_app)
+    exports = f"{removed} expired export" + ("" if removed == 1 else "s")
+    click.echo(f"{exports} removed (files deleted)")
 
 
 @click.command("publish-fhir")

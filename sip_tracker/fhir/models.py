@@ -73,9 +73,13 @@ class ExportJob(db.Model):  # type: ignore[name-defined]
     level: Mapped[str] = mapped_column(String(16))  # "system" or "patient"
     types: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every type
     since: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
+    # queued|running|done|failed, then expired once its files are deleted (bulk.py)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
     request_url: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by the job's thread when it starts and after each batch: a job whose process
+    # ended (a restart, a crash) stops beating, and a poll then reports it interrupted.
+    heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     # [{"type": "CarePlan", "file": "CarePlan.ndjson", "count": 20}, ...]

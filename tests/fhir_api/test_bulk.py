@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,11 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.cases.models import SipCase
+from sip_tracker.config import ConfigError, load_config
 from sip_tracker.db import db
 from sip_tracker.fhir import bulk, systems
 from sip_tracker.fhir.models import ExportJob, StoredResource
@@ -385,3 +387,213 @@ def test_a_read_token_cancels_its_own_export_and_downloads_with_the_ndjson_accep
     assert download.get_data()
     download.close()
     assert client.delete(f"/fhir/{status_url}", headers=headers).status_code == 202
+
+
+# --- Expiry ---------------------------------------------------------------------------------
+
+
+def job_id_of(path: str) -> str:
+    return path.rsplit("/", 1)[1]
+
+
+def set_job(job_id: str, **values: Any) -> None:
+    """Change the job in the database, as time or a dead process would."""
+    db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
+    db.session.commit()
+
+
+def ago(**delta: float) -> datetime:
+    return datetime.now(UTC) - timedelta(**delta)
+
+
+def assert_expired(status: int, body: bytes) -> None:
+    assert status == 404
+    outcome = orjson.loads(body)
+    assert outcome["resourceType"] == "OperationOutcome"
+    diagnostics = outcome["issue"][0]["diagnostics"]
+    assert "has expired" in diagnostics and "Start a new export" in diagnostics
+
+
+def test_the_manifest_says_when_its_files_expire(api: Api, world: World, app: Flask, monkeypatch):
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_TTL_HOURS", 6)
+    done = api.get(status_path(kick_off(api)))
+    assert done.status_code == 200
+    expires = parsedate_to_datetime(done.headers["Expires"])
+    assert abs(expires - (datetime.now(UTC) + timedelta(hours=6))) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["done", "failed"])
+def test_after_the_ttl_the_export_answers_404_and_its_files_are_gone(
+    api: Api, world: World, app: Flask, monkeypatch: pytest.MonkeyPatch, broken: bool
+):
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_TTL_HOURS", 24)
+    if broken:
+
+        def disk_full(job_id: str, rows: int) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setitem(app.config, "FHIR_EXPORT_BATCH_HOOK", disk_full)
+    path = status_path(kick_off(api))
+    manifest = api.get(path).get_json()
+    urls = [entry["url"] for entry in manifest["output"] + manifest["error"]]
+    assert urls
+    folder = bulk.export_root(app) / job_id_of(path)
+    set_job(job_id_of(path), finished_at=ago(hours=23))
+    assert fetch(api, urls[0])[0] == 200  # not yet
+    set_job(job_id_of(path), finished_at=ago(hours=25))
+    for url in urls:  # a download finds it expired without a poll first
+        status, _, body = fetch(api, url)
+        assert_expired(status, body)
+    assert not folder.exists()
+    for _ in range(2):  # and the status URL says so, every time
+        polled = api.get(path)
+        assert_expired(polled.status_code, polled.get_data())
+
+
+def test_purge_command_deletes_expired_exports_and_keeps_fresh_ones(
+    api: Api, world: World, app: Flask, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_TTL_HOURS", 24)
+    old, fresh = status_path(kick_off(api)), status_path(kick_off(api))
+    assert api.get(old).status_code == 200
+    fresh_manifest = api.get(fresh).get_json()
+    set_job(job_id_of(old), finished_at=ago(hours=25))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["purge-fhir-exports"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 expired export removed (files deleted)"
+    assert not (bulk.export_root(app) / job_id_of(old)).exists()
+    assert (bulk.export_root(app) / job_id_of(fresh)).is_dir()
+    polled = api.get(old)
+    assert_expired(polled.status_code, polled.get_data())
+    assert api.get(fresh).status_code == 200
+    assert fetch(api, fresh_manifest["output"][0]["url"])[0] == 200
+    again = runner.invoke(args=["purge-fhir-exports"])
+    assert again.exit_code == 0
+    assert again.output.strip() == "0 expired exports removed (files deleted)"
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "a day", "nan", "inf", "", "1e9"])
+def test_a_bad_export_ttl_stops_the_app_with_one_clear_line(monkeypatch, tmp_path, value):
+    monkeypatch.setenv("SIP_FHIR_EXPORT_TTL_HOURS", value)
+    with pytest.raises(ConfigError) as raised:
+        load_config(str(tmp_path))
+    message = str(raised.value)
+    assert message.startswith("SIP_FHIR_EXPORT_TTL_HOURS must be a number of hours above 0")
+    assert message.endswith(f"not {value!r}") and "\n" not in message
+
+
+def test_the_export_ttl_is_a_day_unless_set(monkeypatch, tmp_path):
+    monkeypatch.delenv("SIP_FHIR_EXPORT_TTL_HOURS", raising=False)
+    assert load_config(str(tmp_path))["FHIR_EXPORT_TTL_HOURS"] == 24
+    monkeypatch.setenv("SIP_FHIR_EXPORT_TTL_HOURS", "1.5")
+    assert load_config(str(tmp_path))["FHIR_EXPORT_TTL_HOURS"] == 1.5
+
+
+# --- Stalled jobs ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dead_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kick-offs record the job but nothing runs it: as if its process ended at once."""
+    monkeypatch.setattr(bulk, "start_job", lambda app, job_id: None)
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_a_job_whose_process_ended_is_reported_interrupted(
+    api: Api, world: World, app: Flask, dead_process: None, status: str
+):
+    path = status_path(kick_off(api))
+    if status == "queued":  # never started: only its creation time tells
+        set_job(job_id_of(path), created_at=ago(minutes=10))
+    else:  # the heartbeat counts, not when it was created
+        set_job(job_id_of(path), status="running", heartbeat_at=ago(minutes=10))
+    folder = bulk.export_root(app) / job_id_of(path)
+    folder.mkdir(parents=True)
+    (folder / "Patient.ndjson").write_bytes(b'{"resourceType": "Patient"}\n')  # half written
+    polled = api.get(path)
+    assert polled.status_code == 200
+    assert "Expires" in polled.headers
+    manifest = polled.get_json()
+    assert manifest["output"] == []
+    [error] = manifest["error"]
+    status_code, _, body = fetch(api, error["url"])
+    assert status_code == 200
+    diagnostics = orjson.loads(body)["issue"][0]["diagnostics"]
+    assert "interrupted" in diagnostics and "start a new export" in diagnostics
+    assert [p.name for p in folder.iterdir()] == ["OperationOutcome.ndjson"]
+    assert api.get(path).get_json() == manifest  # it stays failed
+
+
+def test_a_job_that_beat_recently_is_still_running(
+    api: Api, world: World, app: Flask, dead_process: None, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_STALL_SECONDS", 60)
+    path = status_path(kick_off(api))
+    set_job(
+        job_id_of(path), status="running", created_at=ago(hours=1), heartbeat_at=ago(seconds=30)
+    )
+    polled = api.get(path)
+    assert polled.status_code == 202
+    assert polled.headers["X-Progress"].startswith("running")
+    set_job(job_id_of(path), heartbeat_at=ago(seconds=90))
+    assert api.get(path).get_json()["error"]
+
+
+class Stepper:
+    """A batch hook that parks the export thread at every batch until told to go on."""
+
+    def __init__(self) -> None:
+        self.arrived, self.go = threading.Semaphore(0), threading.Semaphore(0)
+        self.free = False
+
+    def __call__(self, job_id: str, rows: int) -> None:
+        if not self.free:
+            self.arrived.release()
+            self.go.acquire(timeout=10)
+
+    def next_batch(self) -> None:
+        """Let the parked thread write one more batch, and wait until it parks again."""
+        self.go.release()
+        assert self.arrived.acquire(timeout=10), "the export did not reach its next batch"
+
+
+@pytest.fixture
+def stepper(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
+    stepper = Stepper()
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_SYNC", False)
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_BATCH_SIZE", 1)
+    monkeypatch.setitem(app.config, "FHIR_EXPORT_BATCH_HOOK", stepper)
+    yield stepper
+    stepper.free = True
+    stepper.go.release()
+
+
+def test_a_running_export_beats_after_every_batch(api: Api, world: World, stepper: Stepper):
+    path = status_path(kick_off(api))
+    assert stepper.arrived.acquire(timeout=10), "the export never started"
+    set_job(job_id_of(path), heartbeat_at=ago(hours=1))  # as if the first batch took an hour
+    stepper.next_batch()
+    assert api.get(path).status_code == 202  # it beat after that batch: still running
+    stepper.free = True
+    stepper.go.release()
+    assert bulk.wait_for_exports(10)
+    assert poll_until_done(api, path).get_json()["error"] == []
+
+
+def test_a_thread_reported_interrupted_stops_and_leaves_only_the_error_file(
+    api: Api, world: World, app: Flask, stepper: Stepper
+):
+    path = status_path(kick_off(api))
+    assert stepper.arrived.acquire(timeout=10), "the export never started"
+    set_job(job_id_of(path), heartbeat_at=ago(hours=1))  # stuck, as far as a poll can tell
+    assert api.get(path).get_json()["error"]
+    stepper.free = True
+    stepper.go.release()
+    assert bulk.wait_for_exports(10)
+    manifest = api.get(path).get_json()  # it did not finish behind the client's back
+    assert manifest["output"] == []
+    status, _, body = fetch(api, manifest["error"][0]["url"])
+    assert status == 200 and b"interrupted" in body
+    folder = bulk.export_root(app) / job_id_of(path)
+    assert [p.name for p in folder.iterdir()] == ["OperationOutcome.ndjson"]
