@@ -19,12 +19,11 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from flask import current_app
 from psycopg.conninfo import make_conninfo
-from psycopg.rows import namedtuple_row
 from sqlalchemy import (
     Insert,
     Integer,
@@ -71,6 +70,24 @@ class ReadOutcome:
 
 
 UNKNOWN_TOKEN = ReadOutcome(None, False, False, False, False, None, None, None)
+
+
+class _Found(NamedTuple):
+    """The statement's one row, in the order of its columns."""
+
+    token_id: int
+    name: str
+    huvudman_id: int
+    can_read: bool
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    resource_pk: int | None
+    version_id: int | None
+    last_updated: datetime | None
+    case_id: int | None
+    person_id: int | None
+    content: bytes | None
+    allowed: bool | None
 
 
 @dataclass(frozen=True)
@@ -168,6 +185,7 @@ def _statements(r5: bool) -> _Statements:
         .values(last_used_at=bindparam("now"))
     )
     together = select(*rows.c).add_cte(audit.cte("logged"), touch.cte("touched"))
+    assert tuple(column.name for column in together.selected_columns) == _Found._fields
     return _Statements(found=found, audit=audit, touch=touch, together=together)
 
 
@@ -188,27 +206,28 @@ def read_stored(
     }
     dialect = db.engine.dialect
     if (dialect.name, dialect.driver) == ("postgresql", "psycopg"):
-        row = _run_on_postgresql(r5, params)
+        found = _run_on_postgresql(r5, params)
     else:
         # SQLite (development) has no data-modifying CTEs and allows one writer: three
         # statements through the request's session, as every write goes.
         statements = _statements(r5)
         connection = db.session.connection()
-        row = connection.execute(statements.found, params).first()
+        first = connection.execute(statements.found, params).first()
         connection.execute(statements.audit, params)
         connection.execute(statements.touch, params)
         db.session.commit()
-    if row is None:
+        found = None if first is None else _Found._make(first)
+    if found is None:
         return UNKNOWN_TOKEN
     return ReadOutcome(
-        token_id=row.token_id,
-        token_live=row.revoked_at is None,
-        can_read=bool(row.can_read),
-        found=row.resource_pk is not None,
-        allowed=bool(row.allowed),
-        version_id=row.version_id,
-        last_updated=row.last_updated and row.last_updated.astimezone(UTC),
-        content=row.content if row.allowed else None,
+        token_id=found.token_id,
+        token_live=found.revoked_at is None,
+        can_read=bool(found.can_read),
+        found=found.resource_pk is not None,
+        allowed=bool(found.allowed),
+        version_id=found.version_id,
+        last_updated=found.last_updated and found.last_updated.astimezone(UTC),
+        content=found.content if found.allowed else None,
     )
 
 
@@ -249,48 +268,50 @@ class _HotConnection(threading.local):
     synchronous_commit off: the statement, audit row included, is committed before the
     response is sent, but PostgreSQL flushes it to disk up to 3 × wal_writer_delay (0.6 s
     by default) later, so a crash of the database server (not of the app) within that time
-    can lose the newest read-log rows. Waiting for that flush on every read would cost
-    about a third of the read's throughput (README, "Speed"). "sync" waits for it.
+    can lose the newest read-log rows. "sync" waits for that flush on every read; `make
+    bench` shows what it costs.
     """
 
     connection: psycopg.Connection[Any] | None = None
+    cursor: psycopg.RawCursor[Any] | None = None
     owner: tuple[int, str, bool] | None = None
 
-    def get(self, conninfo: str, *, synchronous: bool) -> psycopg.Connection[Any]:
+    def get(self, conninfo: str, *, synchronous: bool) -> psycopg.RawCursor[Any]:
+        """The thread's cursor (a raw one: the compiled text is sent as it is)."""
         wanted = (os.getpid(), conninfo, synchronous)
-        if self.connection is None or self.connection.closed or self.owner != wanted:
+        if self.cursor is None or self.cursor.closed or self.owner != wanted:
             self.drop()
             self.connection = psycopg.connect(conninfo, autocommit=True)
             self.connection.execute(f"SET synchronous_commit = {'on' if synchronous else 'off'}")
+            self.cursor = psycopg.RawCursor(self.connection)
             self.owner = wanted
-        return self.connection
+        return self.cursor
 
     def drop(self) -> None:
         if self.connection is not None and self.owner and self.owner[0] == os.getpid():
             self.connection.close()
-        self.connection = None
+        self.connection = self.cursor = None
 
 
 _hot = _HotConnection()
 
 
-def _run_on_postgresql(r5: bool, params: dict[str, Any]) -> Any:
+def _run_on_postgresql(r5: bool, params: dict[str, Any]) -> _Found | None:
     """Run the statement straight through the driver, on the thread's own connection.
 
     SQLAlchemy's per-execution work (cache key, result wrapping) and psycopg's placeholder
     conversion would cost more than the statement itself: a raw cursor sends the compiled
     text as it is, and psycopg prepares it on the server after a few runs."""
     sql, order, literals = _postgresql_sql(r5)
-    values = {**literals, **params}
-    arguments = [values[name] for name in order]
+    arguments = [params[name] if name in params else literals[name] for name in order]
     conninfo = _conninfo(db.engine.url)
     synchronous = current_app.config["FHIR_READ_AUDIT_COMMIT"] == "sync"
     for attempt in (1, 2):
-        connection = _hot.get(conninfo, synchronous=synchronous)
+        cursor = _hot.get(conninfo, synchronous=synchronous)
         try:
-            with psycopg.RawCursor(connection, row_factory=namedtuple_row) as cursor:
-                cursor.execute(sql, arguments)
-                return cursor.fetchone()
+            cursor.execute(sql, arguments)
+            row = cursor.fetchone()
+            return None if row is None else _Found._make(row)
         except psycopg.OperationalError:
             _hot.drop()
             if attempt == 2:
