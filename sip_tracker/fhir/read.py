@@ -257,47 +257,66 @@ def _conninfo(url: URL) -> str:
     return make_conninfo(**{key: value for key, value in parts.items() if value is not None})
 
 
-class _HotConnection(threading.local):
-    """One autocommit connection per worker thread (and process), for this path alone.
+class _Connections:
+    """Autocommit connections kept for this path alone, a few per process, shared by its
+    threads (a sync worker uses one; a threaded server as many as it has requests at once).
 
-    The pool's pre-ping would add a round trip to every read; this connection is instead
-    reopened when it is found broken, and the read retried once. (A read retried after the
-    server committed it is logged twice: a spare audit row, never a missing one.)
+    The pool's pre-ping would add a round trip to every read; a connection here is instead
+    dropped when it turns out broken, and the read retried once on a new one. (A read
+    retried after the server committed it is logged twice: a spare audit row, never a
+    missing one.)
 
-    With FHIR_READ_AUDIT_COMMIT = "async" (the default) the connection commits with
-    synchronous_commit off: the statement, audit row included, is committed before the
-    response is sent, but PostgreSQL flushes it to disk up to 3 × wal_writer_delay (0.6 s
-    by default) later, so a crash of the database server (not of the app) within that time
-    can lose the newest read-log rows. "sync" waits for that flush on every read; `make
-    bench` shows what it costs.
+    With FHIR_READ_AUDIT_COMMIT = "async" (the default) they commit with synchronous_commit
+    off: the statement, audit row included, is committed before the response is sent, but
+    PostgreSQL flushes it to disk up to 3 × wal_writer_delay (0.6 s by default) later, so a
+    crash of the database server (not of the app) within that time can lose the newest
+    read-log rows. "sync" waits for that flush on every read; `make bench` shows the cost.
     """
 
-    connection: psycopg.Connection[Any] | None = None
-    cursor: psycopg.RawCursor[Any] | None = None
-    owner: tuple[int, str, bool] | None = None
+    KEEP = 8  # idle connections kept per process
 
-    def get(self, conninfo: str, *, synchronous: bool) -> psycopg.RawCursor[Any]:
-        """The thread's cursor (a raw one: the compiled text is sent as it is)."""
-        wanted = (os.getpid(), conninfo, synchronous)
-        if self.cursor is None or self.cursor.closed or self.owner != wanted:
-            self.drop()
-            self.connection = psycopg.connect(conninfo, autocommit=True)
-            self.connection.execute(f"SET synchronous_commit = {'on' if synchronous else 'off'}")
-            self.cursor = psycopg.RawCursor(self.connection)
-            self.owner = wanted
-        return self.cursor
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[tuple[tuple[str, bool], psycopg.RawCursor[Any]]] = []
+        self._pid = os.getpid()
+        # A forked child must neither use nor close its parent's connections (closing
+        # would end the parent's sessions): it keeps them, untouched, and opens its own.
+        self._inherited: list[Any] = []
 
-    def drop(self) -> None:
-        if self.connection is not None and self.owner and self.owner[0] == os.getpid():
-            self.connection.close()
-        self.connection = self.cursor = None
+    def take(self, conninfo: str, *, synchronous: bool) -> psycopg.RawCursor[Any]:
+        """An idle cursor (a raw one: the compiled text is sent as it is), or a new one."""
+        key = (conninfo, synchronous)
+        stale = []
+        with self._lock:
+            if self._pid != os.getpid():
+                self._inherited.append(self._idle)
+                self._idle, self._pid = [], os.getpid()
+            while self._idle:
+                idle_key, cursor = self._idle.pop()
+                if idle_key == key and not cursor.closed:
+                    return cursor
+                stale.append(cursor)
+        for cursor in stale:  # another database or setting (tests, a config change)
+            cursor.connection.close()
+        connection = psycopg.connect(conninfo, autocommit=True)
+        connection.execute(f"SET synchronous_commit = {'on' if synchronous else 'off'}")
+        return psycopg.RawCursor(connection)
+
+    def give_back(
+        self, cursor: psycopg.RawCursor[Any], *, conninfo: str, synchronous: bool
+    ) -> None:
+        with self._lock:
+            if self._pid == os.getpid() and len(self._idle) < self.KEEP:
+                self._idle.append(((conninfo, synchronous), cursor))
+                return
+        cursor.connection.close()
 
 
-_hot = _HotConnection()
+_connections = _Connections()
 
 
 def _run_on_postgresql(r5: bool, params: dict[str, Any]) -> _Found | None:
-    """Run the statement straight through the driver, on the thread's own connection.
+    """Run the statement straight through the driver, on a connection kept for this path.
 
     SQLAlchemy's per-execution work (cache key, result wrapping) and psycopg's placeholder
     conversion would cost more than the statement itself: a raw cursor sends the compiled
@@ -307,13 +326,18 @@ def _run_on_postgresql(r5: bool, params: dict[str, Any]) -> _Found | None:
     conninfo = _conninfo(db.engine.url)
     synchronous = current_app.config["FHIR_READ_AUDIT_COMMIT"] == "sync"
     for attempt in (1, 2):
-        cursor = _hot.get(conninfo, synchronous=synchronous)
+        cursor = _connections.take(conninfo, synchronous=synchronous)
         try:
             cursor.execute(sql, arguments)
             row = cursor.fetchone()
-            return None if row is None else _Found._make(row)
         except psycopg.OperationalError:
-            _hot.drop()
+            cursor.connection.close()
             if attempt == 2:
                 raise
+            continue
+        except BaseException:
+            cursor.connection.close()  # in an unknown state: never reused
+            raise
+        _connections.give_back(cursor, conninfo=conninfo, synchronous=synchronous)
+        return None if row is None else _Found._make(row)
     raise AssertionError("unreachable")

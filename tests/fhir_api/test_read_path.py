@@ -145,21 +145,27 @@ def test_the_read_connection_keeps_every_option_of_the_database_url():
     }
 
 
-def read_connection_setting(api: Api, world) -> str:
+def read_connection_setting(app, api: Api, world) -> str:
     assert api.get(careplan(world)).status_code == 200
-    assert read_path._hot.connection is not None
-    return str(read_path._hot.connection.execute("SHOW synchronous_commit").fetchone()[0])
+    conninfo = read_path._conninfo(db.engine.url)
+    synchronous = app.config["FHIR_READ_AUDIT_COMMIT"] == "sync"
+    # The connection that read is idle now: the next take gets it.
+    cursor = read_path._connections.take(conninfo, synchronous=synchronous)
+    try:
+        return str(cursor.connection.execute("SHOW synchronous_commit").fetchone()[0])
+    finally:
+        read_path._connections.give_back(cursor, conninfo=conninfo, synchronous=synchronous)
 
 
-def test_read_audit_rows_commit_without_waiting_for_the_disk_by_default(api: Api, world):
+def test_read_audit_rows_commit_without_waiting_for_the_disk_by_default(app, api: Api, world):
     postgresql_only()
-    assert read_connection_setting(api, world) == "off"
+    assert read_connection_setting(app, api, world) == "off"
 
 
 def test_a_deployment_can_make_read_audit_rows_wait_for_the_disk(app, api: Api, world, monkeypatch):
     postgresql_only()
     monkeypatch.setitem(app.config, "FHIR_READ_AUDIT_COMMIT", "sync")
-    assert read_connection_setting(api, world) == "on"
+    assert read_connection_setting(app, api, world) == "on"
     assert read_rows() == 1
 
 
@@ -167,3 +173,24 @@ def test_an_unknown_read_audit_commit_mode_stops_the_app_with_one_clear_line(mon
     monkeypatch.setenv("SIP_FHIR_READ_AUDIT_COMMIT", "sometimes")
     with pytest.raises(ConfigError, match="must be async or sync, not 'sometimes'"):
         load_config(str(tmp_path))
+
+
+def test_simultaneous_reads_get_their_own_connections_and_reuse_them_after(ctx):
+    postgresql_only()
+    conninfo = read_path._conninfo(db.engine.url)
+    pool = read_path._Connections()
+    first = pool.take(conninfo, synchronous=False)
+    second = pool.take(conninfo, synchronous=False)  # a second request while one runs
+    pids = {c.connection.info.backend_pid for c in (first, second)}
+    assert len(pids) == 2
+    pool.give_back(first, conninfo=conninfo, synchronous=False)
+    pool.give_back(second, conninfo=conninfo, synchronous=False)
+    again = [pool.take(conninfo, synchronous=False) for _ in range(2)]
+    assert {c.connection.info.backend_pid for c in again} == pids  # no new sessions
+    # A connection for the other setting is never one opened for this one.
+    for cursor in again:
+        pool.give_back(cursor, conninfo=conninfo, synchronous=False)
+    strict = pool.take(conninfo, synchronous=True)
+    assert strict.connection.info.backend_pid not in pids
+    assert strict.connection.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+    strict.connection.close()
