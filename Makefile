@@ -27,13 +27,21 @@ $(AXE): tests/e2e/package-lock.json
 	  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the accessibility test will skip"; fi
 
+# The HL7 core package our trimmed base definitions come from (fhir_profiles/base/), from
+# the npm registry into a cache outside the repository: a test checks the copies against it.
+FHIR_CORE := $(HOME)/.cache/sip-tracker-fhir/hl7.fhir.r4b.core-4.3.0.tgz
+$(FHIR_CORE):
+	@if command -v npm >/dev/null 2>&1; then \
+	  mkdir -p $(dir $@) && npm pack --silent hl7.fhir.r4b.core@4.3.0 --pack-destination $(dir $@) >/dev/null; \
+	else echo "npm not found: the check of fhir_profiles/base against the HL7 package will skip"; fi
+
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) import-activities sip_tracker/handlingsplan/data/handlingsplan.yaml
 	$(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: setup $(AXE)
+test: setup $(AXE) $(FHIR_CORE)
 	$(BIN)/pytest -q
 	@if [ -n "$$SIP_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$SIP_TEST_DATABASE_URL) =="; \

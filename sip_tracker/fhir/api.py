@@ -72,12 +72,12 @@ def authenticate() -> None:
     )
     changes = request.method in ("POST", "PUT", "DELETE") and not cancelling_export
     token = token_for(secret)
-    _check_token(
-        token,
-        can_read=bool(token and token.can_read),
-        can_write=bool(token and token.can_write),
-        needed="write" if changes else "read",
-    )
+    if token is None:
+        _check_token(live=False, has_scope=False, needed="read")
+    elif changes:
+        _check_token(live=True, has_scope=token.can_write, needed="write")
+    else:
+        _check_token(live=True, has_scope=token.can_read, needed="read")
     g.api_token = token
 
 
@@ -89,11 +89,11 @@ def _bearer_secret() -> str:
     return secret.strip()
 
 
-def _check_token(known: object, *, can_read: bool, can_write: bool, needed: str) -> None:
+def _check_token(*, live: bool, has_scope: bool, needed: str) -> None:
     """401 for an unknown or revoked token, 403 for one without the scope needed."""
-    if not known:
+    if not live:
         raise FhirError(401, "The bearer token is unknown or revoked", code="login")
-    if (needed == "read" and not can_read) or (needed == "write" and not can_write):
+    if not has_scope:
         raise FhirError(403, f"The token has no {needed} scope", code="forbidden")
 
 
@@ -141,7 +141,8 @@ def _content(row: StoredResource) -> bytes:
     if fhir_version_asked() == R4:
         return row.content
     if row.content_r5 is None:
-        # Stored before the R5 mapping existed and unchanged since: the next change maps it.
+        # Stored before the R5 mapping existed and unchanged since: the next change maps it,
+        # as does `flask publish-fhir`.
         raise FhirError(
             404,
             f"{row.resource_type}/{row.logical_id} has no R5 version yet; read it in R4",
@@ -207,7 +208,9 @@ def read(resource_type: str, logical_id: str) -> Response:
     secret = _bearer_secret()
     if resource_type not in RESOURCE_TYPES:
         token = token_for(secret)
-        _check_token(token, can_read=bool(token and token.can_read), can_write=False, needed="read")
+        _check_token(
+            live=token is not None, has_scope=bool(token and token.can_read), needed="read"
+        )
         _check_type(resource_type)
     asked = request.headers.get("If-None-Match", "")
     outcome = read_stored(
@@ -217,11 +220,12 @@ def read(resource_type: str, logical_id: str) -> Response:
         r5=fhir_version_asked() == R5,
         unless_version=_etag_version(asked),
     )
-    _check_token(outcome.token_live, can_read=outcome.can_read, can_write=False, needed="read")
+    _check_token(live=outcome.token_live, has_scope=outcome.can_read, needed="read")
     if not (outcome.found and outcome.allowed):
         raise FhirError(404, f"{resource_type}/{logical_id} is not known", code="not-found")
     if outcome.content is None:
-        # Stored before the R5 mapping existed and unchanged since: the next change maps it.
+        # Stored before the R5 mapping existed and unchanged since: the next change maps it,
+        # as does `flask publish-fhir`.
         raise FhirError(
             404,
             f"{resource_type}/{logical_id} has no R5 version yet; read it in R4",

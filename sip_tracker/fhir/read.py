@@ -56,10 +56,10 @@ READ_ACTION = "fhir.read"
 
 @dataclass(frozen=True)
 class ReadOutcome:
-    """What one read found. `token_id` is None for an unknown token; `content` is None when
-    the resource is missing, not visible to the token, or has no version in that FHIR release."""
+    """What one read found. `token_live` is False for an unknown or revoked token; `content`
+    is None when the resource is missing, not visible to the token, or has no version in
+    that FHIR release."""
 
-    token_id: int | None
     token_live: bool
     can_read: bool
     found: bool
@@ -69,7 +69,7 @@ class ReadOutcome:
     content: bytes | None
 
 
-UNKNOWN_TOKEN = ReadOutcome(None, False, False, False, False, None, None, None)
+UNKNOWN_TOKEN = ReadOutcome(False, False, False, False, None, None, None)
 
 
 class _Found(NamedTuple):
@@ -220,7 +220,6 @@ def read_stored(
     if found is None:
         return UNKNOWN_TOKEN
     return ReadOutcome(
-        token_id=found.token_id,
         token_live=found.revoked_at is None,
         can_read=bool(found.can_read),
         found=found.resource_pk is not None,

@@ -34,7 +34,10 @@ def read_rows() -> int:
 
 def postgresql_only() -> None:
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("the read path keeps its own connection only on PostgreSQL")
+        pytest.skip(
+            "PostgreSQL only: the read path keeps its own connections there "
+            "(make test runs it with SIP_TEST_DATABASE_URL)"
+        )
 
 
 def test_a_served_read_writes_one_audit_row_naming_the_token(api: Api, world):

@@ -127,7 +127,7 @@ def test_a_reference_cannot_point_at_a_type_the_base_does_not_allow():
 def test_the_base_definitions_are_the_trimmed_core_package(tmp_path):
     tarball = vendor_base.CACHE / f"{vendor_base.PACKAGE}-{vendor_base.PACKAGE_VERSION}.tgz"
     if not tarball.exists():
-        pytest.skip(f"{tarball} not downloaded (python -m tools.fhir.vendor_base fetches it)")
+        pytest.skip(f"{tarball} is not there: `make test` fetches it with npm (npm not found?)")
 
     written = vendor_base.vendor(tarball, tmp_path)
 
