@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the application: config, extensions, blueprints, handlers."""
-    from sip_tracker import cli, errors, i18n, security
-    from sip_tracker.config import load_config
+    from sip_tracker import cli, errors, i18n, security, web
+    from sip_tracker.config import engine_options, load_config
     from sip_tracker.db import db
     from sip_tracker.extensions import csrf, limiter, login_manager, migrate
 
@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -32,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    web.init_app(app)
     i18n.init_app(app)
 
     from sip_tracker.audit.views import bp as audit_bp

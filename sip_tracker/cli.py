@@ -6,20 +6,17 @@ Bad input ends the command with a non-zero exit code and one readable line.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn
 
 import click
 from email_validator import EmailNotValidError, validate_email
-from flask import Flask, current_app
-from flask.cli import with_appcontext
-from flask_babel import force_locale
+from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from sip_tracker.auth.models import Role
+from sip_tracker.cli_support import OneLineCommand, in_app
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.fhir.cli import (
@@ -29,8 +26,6 @@ from sip_tracker.fhir.cli import (
     purge_fhir_exports_command,
 )
 from sip_tracker.organizations.models import Unit
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def register(app: Flask) -> None:
@@ -42,34 +37,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(export_fhir_command)
     app.cli.add_command(purge_fhir_exports_command)
     app.cli.add_command(publish_fhir_command)
-
-
-class BadInput(click.ClickException):
-    """Wrong or missing options: one line, exit code 2 like click's usage errors."""
-
-    exit_code = 2
-
-
-class OneLineCommand(click.Command):
-    """Report a usage error as one line instead of click's usage screen."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            raise BadInput(error.format_message()) from None
-
-
-def in_app(command: F) -> F:
-    """Run in an app context, in the default language: there is no request to choose one."""
-
-    @functools.wraps(command)
-    @with_appcontext
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-            return command(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _fail(message: str) -> NoReturn:
@@ -124,9 +91,7 @@ def create_user_command(
             reviewed_units=reviewed,
         )
     except DomainError as error:
-        db.session.rollback()
         _fail(error.message)
-    db.session.commit()
     click.echo(
         _(
             "Skapade %(role)s %(email)s vid %(unit)s.",
@@ -144,7 +109,6 @@ def seed_reference_command() -> None:
     from sip_tracker.organizations.reference import load_reference_data
 
     huvudman, units = load_reference_data()
-    db.session.commit()
     click.echo(
         _(
             "Referensdata: %(huvudman)d huvudmän och %(units)d enheter tillagda.",
@@ -170,14 +134,12 @@ def seed_demo_command() -> None:
 
     load_reference_data()
     if db.session.scalar(select(User).where(User.email == DEMO_USERS[0].email)) is not None:
-        db.session.commit()
         click.echo(_("Demodata finns redan: behölls som de är."))
         return
     users, cases = load_demo_data()
     load_demo_plan()
     link_demo_cases()
     cases += load_demo_history()
-    db.session.commit()
     click.echo(_("Demodata: %(users)d användare och %(cases)d ärenden.", users=users, cases=cases))
 
 
@@ -197,13 +159,11 @@ def import_activities_command(path: Path) -> None:
     try:
         plan = read_plan_file(path, known_malomraden=malomraden, known_sakomraden=sakomraden)
     except PlanFileError as error:
-        db.session.rollback()
         for line in error.errors:
             click.echo(line, err=True)
         click.echo(_("Inget lästes in från %(path)s.", path=str(path)), err=True)
         raise click.exceptions.Exit(1) from None
     summary = import_plan(plan)
-    db.session.commit()
     click.echo(
         _(
             "%(path)s: %(rows)d poster, varav %(created)d nya, %(updated)d ändrade och"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Seconds a transaction waits for SQLite's write lock (db.py begins every one
+        # IMMEDIATE) before it gives up.
+        "SQLITE_LOCK_TIMEOUT": 30,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -56,6 +59,14 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # An export without a sign of life for this long was interrupted (its process ended).
         "FHIR_EXPORT_STALL_SECONDS": 300,
     }
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options for the configured database (once the config is final)."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        options["connect_args"] = {"timeout": config["SQLITE_LOCK_TIMEOUT"]}
+    return {**options, **config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
 
 
 def _export_ttl_hours(text: str) -> float:

@@ -59,19 +59,43 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+def commit() -> None:
+    """Commit the unit of work: the one place the application commits.
+
+    Called after the view by the request hook (web.py), when a `flask` command ends
+    (cli_support.py), and by the Bulk Data export worker after each batch. Services only
+    flush, so a failure anywhere before this point leaves nothing half-written.
+    """
+    db.session.commit()
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    """SQLite: enforce foreign keys, and let SQLAlchemy own transactions so SAVEPOINTs work."""
+    """SQLite: enforce foreign keys, and let SQLAlchemy own transactions so SAVEPOINTs work.
+
+    WAL lets readers go on while one writer writes; every transaction is begun IMMEDIATE
+    (see _sqlite_begin) and waits for the write lock as long as the driver's `timeout`
+    (config.py sets it).
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Several workers may write (audit rows): wait for the lock instead of failing.
-        cursor.execute("PRAGMA busy_timeout=10000")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+            cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=FULL: a commit acknowledged is on disk (FULL, not NORMAL,
+        # which can lose the last transactions on power loss).
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
+    """Every request writes (at least its audit row): take the write lock at BEGIN.
+
+    A deferred transaction that reads and then writes must upgrade its lock, and SQLite
+    refuses the upgrade at once ("database is locked") when another connection wrote in
+    between, whatever the busy timeout. BEGIN IMMEDIATE waits for the lock instead.
+    """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

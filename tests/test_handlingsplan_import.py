@@ -136,7 +136,7 @@ activities:
         assert {s.code for s in sip.sakomraden} == {"aldre", "digitalisering"}
         new = db.session.scalar(select(Activity).where(Activity.identifier == "2025-ny"))
         assert new.years == "2025–2026" and new.status == ActivityStatus.BESLUTAD
-        assert counts(app)["StrategiskInriktning"] == 1
+    assert counts(app)["StrategiskInriktning"] == 1
 
 
 def test_a_csv_list_loads_too(app, tmp_path):

@@ -8,8 +8,8 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from sip_tracker.audit.services import record
 from sip_tracker.auth.models import User
+from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import (
     CaseRoleKind,
     ConsentGiver,
@@ -33,10 +33,6 @@ from sip_tracker.db import db
 from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
-
-
-def _audit(action: str, case: SipCase, user: User, detail: str | None = None) -> None:
-    record(action, user=user, person_id=case.person_id, case_id=case.id, detail=detail)
 
 
 def create_case(
@@ -78,7 +74,7 @@ def create_case(
     )
     refresh_due(case)
     db.session.flush()
-    _audit("case.create", case, user)
+    record_change("case.create", case, user)
     return case
 
 
@@ -102,13 +98,13 @@ def update_case_details(
     ]
     refresh_due(case)
     db.session.flush()
-    _audit("case.update", case, user)
+    record_change("case.update", case, user)
 
 
 def start_preparation(case: SipCase, *, user: User) -> None:
     move(case, Stage.FORBEREDELSE, user=user)
     db.session.flush()
-    _audit("case.stage", case, user, Stage.FORBEREDELSE)
+    record_change("case.stage", case, user, Stage.FORBEREDELSE)
 
 
 def set_role(
@@ -127,7 +123,7 @@ def set_role(
         role.person_name = person_name
         role.user_id = None
     db.session.flush()
-    _audit("case.role", case, user, f"{kind}: {unit.name}, {person_name}")
+    record_change("case.role", case, user, f"{kind}: {unit.name}, {person_name}")
     return role
 
 
@@ -171,7 +167,7 @@ def record_consent(
     )
     case.consents.append(consent)
     db.session.flush()
-    _audit("consent.record", case, user, ", ".join(u.name for u in units))
+    record_change("consent.record", case, user, ", ".join(u.name for u in units))
     return consent
 
 
@@ -186,7 +182,7 @@ def withdraw_consent(case: SipCase, *, user: User, withdrawn_on: date, note: str
     consent.withdrawal_note = (note or "").strip() or None
     consent.withdrawal_recorded_by_id = user.id
     db.session.flush()
-    _audit("consent.withdraw", case, user)
+    record_change("consent.withdraw", case, user)
 
 
 def require_consent_for(case: SipCase, units: Iterable[Unit]) -> None:
@@ -233,7 +229,7 @@ def save_kartlaggning(
         if n.description.strip()
     ]
     db.session.flush()
-    _audit("kartlaggning.update", case, user)
+    record_change("kartlaggning.update", case, user)
 
 
 def add_participant(
@@ -276,7 +272,7 @@ def add_participant(
     )
     case.participants.append(participant)
     db.session.flush()
-    _audit("participant.add", case, user, participant.display_name)
+    record_change("participant.add", case, user, participant.display_name)
     return participant
 
 
@@ -296,7 +292,7 @@ def remove_participant(case: SipCase, participant: Participant, *, user: User) -
         )
     case.participants.remove(participant)
     db.session.flush()
-    _audit("participant.remove", case, user, participant.display_name)
+    record_change("participant.remove", case, user, participant.display_name)
 
 
 def decline_case(case: SipCase, *, user: User, reason: str) -> None:
@@ -305,7 +301,7 @@ def decline_case(case: SipCase, *, user: User, reason: str) -> None:
     case.end_reason = reason.strip() or None
     refresh_due(case)
     db.session.flush()
-    _audit("case.stage", case, user, Stage.AVBOJD)
+    record_change("case.stage", case, user, Stage.AVBOJD)
 
 
 def abort_case(case: SipCase, *, user: User, reason: str) -> None:
@@ -316,7 +312,7 @@ def abort_case(case: SipCase, *, user: User, reason: str) -> None:
     case.end_reason = reason.strip()
     refresh_due(case)
     db.session.flush()
-    _audit("case.stage", case, user, Stage.AVBRUTEN)
+    record_change("case.stage", case, user, Stage.AVBRUTEN)
 
 
 def close_case(case: SipCase, *, user: User, reason: str) -> None:
@@ -327,4 +323,4 @@ def close_case(case: SipCase, *, user: User, reason: str) -> None:
     case.end_reason = reason.strip()
     refresh_due(case)
     db.session.flush()
-    _audit("case.stage", case, user, Stage.AVSLUTAD)
+    record_change("case.stage", case, user, Stage.AVSLUTAD)

@@ -399,7 +399,6 @@ def search_type(resource_type: str) -> Response:
     included = _included(search, matches)
     _audit_rows([*matches, *included], "fhir.search")
     body = _bundle(search, matches, included, total)
-    db.session.commit()
     return _json(body)
 
 
@@ -440,7 +439,6 @@ def everything(logical_id: str) -> Response:
         for row in [*rows, *organisations]
     ]
     head = orjson.dumps({"resourceType": "Bundle", "type": "searchset", "total": len(entries)})
-    db.session.commit()
     return _json(head[:-1] + b',"entry":[' + b",".join(entries) + b"]}")
 
 

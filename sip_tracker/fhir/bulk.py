@@ -32,7 +32,8 @@ from flask import Flask, Response, current_app, g, request, send_from_directory
 from sqlalchemy import ColumnElement, func, select, update
 
 from sip_tracker.audit.services import record_many
-from sip_tracker.db import db, utcnow
+from sip_tracker.changes import after_commit
+from sip_tracker.db import commit, db, utcnow
 from sip_tracker.fhir.access import visible_resources
 from sip_tracker.fhir.api import RESOURCE_TYPES, bp, fhir_base
 from sip_tracker.fhir.models import ApiToken, ExportJob, StoredResource
@@ -139,9 +140,8 @@ def write_ndjson(
                 .order_by(StoredResource.id)
                 .limit(batch_size)
             ).all()
-            # End the read before writing: a SQLite reader that then writes can deadlock
-            # with a request's commit; and writers never wait for an export.
-            db.session.commit()
+            # One short transaction per batch: writers never wait long for an export.
+            commit()
             if not rows:
                 break
             by_type: dict[str, list[bytes]] = {}
@@ -156,7 +156,7 @@ def write_ndjson(
             subjects = {(row[3], row[4]) for row in rows if row[3] is not None} - audited
             if subjects:
                 record_many("fhir.export", user=None, subjects=subjects, detail=audit_detail)
-                db.session.commit()
+                commit()
                 audited |= subjects
             last_id = rows[-1][0]
             if after_batch is not None:
@@ -251,13 +251,13 @@ def _set(job_id: str, **values: Any) -> None:
     """Update the running job in a transaction of its own (begun by the write, see
     write_ndjson); it may have been deleted, expired or declared interrupted meanwhile:
     then the export is cancelled."""
-    db.session.commit()
+    commit()
     result = db.session.execute(
         update(ExportJob)
         .where(ExportJob.id == job_id, ExportJob.status.in_(UNFINISHED))
         .values(**values)
     )
-    db.session.commit()
+    commit()
     if getattr(result, "rowcount", 1) == 0:
         raise ExportCancelled
 
@@ -294,7 +294,7 @@ def _tidy(app: Flask, job_id: str) -> None:
         job = db.session.execute(
             select(ExportJob.status, ExportJob.error).where(ExportJob.id == job_id)
         ).first()
-        db.session.commit()
+        commit()
         if job is not None and job.status == "failed":  # declared interrupted by a poll
             _write_error_file(_job_dir(app, job_id), job.error or INTERRUPTED)
         else:  # deleted or expired
@@ -362,7 +362,6 @@ def expire_exports(app: Flask) -> int:
         & (_last_sign_of_life() < now - max(_ttl(app), _stall(app)))
     )
     job_ids = list(db.session.scalars(select(ExportJob.id).where(expired)))
-    db.session.commit()  # end the read before writing (SQLite, see write_ndjson)
     if not job_ids:
         return 0
     result = db.session.execute(
@@ -371,7 +370,6 @@ def expire_exports(app: Flask) -> int:
         .values(status="expired", output=[])
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     for job_id in job_ids:  # a running thread of one of them stops at its next batch
         _remove_folder(app, job_id)
     return int(getattr(result, "rowcount", len(job_ids)))
@@ -386,7 +384,6 @@ def _fail_if_stalled(app: Flask, job_id: str, last_sign_of_life: datetime) -> No
     cutoff = utcnow() - _stall(app)
     if last_sign_of_life >= cutoff:
         return
-    db.session.commit()  # end the read before writing (SQLite, see write_ndjson)
     result = db.session.execute(
         update(ExportJob)
         .where(
@@ -397,7 +394,6 @@ def _fail_if_stalled(app: Flask, job_id: str, last_sign_of_life: datetime) -> No
         .values(status="failed", error=INTERRUPTED, finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     if not getattr(result, "rowcount", 0):
         return  # it beat or finished meanwhile
     app.logger.warning("FHIR export %s: no sign of life, reported interrupted", job_id)
@@ -463,9 +459,9 @@ def _kick_off(level: str) -> Response:
         output=[],
     )
     db.session.add(job)
-    db.session.commit()  # the job's own session (or thread) must see it
-    # No attribute access after the commit: reloading would hold a read lock (SQLite).
-    start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The job's thread has a session of its own: it starts once the job is committed.
+    after_commit(lambda: start_job(app, job_id))
     body = {
         "resourceType": "OperationOutcome",
         "issue": [
@@ -502,7 +498,6 @@ def _own_job(job_id: str) -> ExportJob:
     if job is None:
         raise FhirError(404, f"No export {job_id} for this token", code="not-found")
     if job.status == "expired":
-        db.session.commit()
         hours = f"{float(current_app.config['FHIR_EXPORT_TTL_HOURS']):g}"
         raise FhirError(
             404,
@@ -523,7 +518,6 @@ def export_status(job_id: str) -> Response:
     status, output = job.status, list(job.output or [])
     transaction_time, request_url = instant(job.created_at), job.request_url
     expires = job.finished_at + _ttl(current_app) if job.finished_at else None
-    db.session.commit()
     if status in UNFINISHED:
         response = Response(status=202)
         response.headers["X-Progress"] = (
@@ -563,8 +557,8 @@ def export_delete(job_id: str) -> Response:
     """Cancel a running export or delete a finished one's files."""
     job = _own_job(job_id)
     db.session.delete(job)
-    db.session.commit()
-    _remove_folder(current_app, job_id)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(lambda: _remove_folder(app, job_id))
     return Response(status=202)
 
 
@@ -575,7 +569,6 @@ def export_file(job_id: str, file_name: str) -> Response:
     names = {o.get("file") for o in job.output or []}
     if job.status == "failed":
         names.add(ERROR_FILE)
-    db.session.commit()
     if job.status not in ("done", "failed") or file_name not in names:
         raise FhirError(404, f"No file {file_name} in export {job_id}", code="not-found")
     return send_from_directory(

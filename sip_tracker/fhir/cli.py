@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import func, select, true
 
-from sip_tracker.db import db
+from sip_tracker.cli_support import in_app
+from sip_tracker.db import commit, db
 from sip_tracker.fhir.tokens import issue_token
 from sip_tracker.organizations.models import Huvudman
 
@@ -38,7 +38,7 @@ def _huvudman(reference: str) -> Huvudman:
 )
 @click.option("--read/--no-read", default=True, show_default=True)
 @click.option("--write/--no-write", default=False, show_default=True)
-@with_appcontext
+@in_app
 def create_api_token_command(name: str, organisation: str, read: bool, write: bool) -> None:
     """Create a bearer token for an IT system; it is shown once."""
     if not name.strip():
@@ -47,7 +47,7 @@ def create_api_token_command(name: str, organisation: str, read: bool, write: bo
         raise click.ClickException("en token behöver läs- eller skrivrätt (--read/--write)")
     huvudman = _huvudman(organisation)
     issued = issue_token(name=name, huvudman=huvudman, read=read, write=write)
-    db.session.commit()
+    commit()  # the secret is shown only once the token is stored
     scopes = "+".join(s for s, on in (("read", read), ("write", write)) if on)
     click.echo(f"token {issued.row.id} for {name} ({huvudman.name}, {scopes}):")
     click.echo(issued.secret)
@@ -63,7 +63,7 @@ def create_api_token_command(name: str, organisation: str, read: bool, write: bo
 )
 @click.option("--since", default=None, help="Only resources changed after this FHIR instant.")
 @click.option("--type", "types", default=None, help="Comma list of resource types (default all).")
-@with_appcontext
+@in_app
 def export_fhir_command(out: Path, since: str | None, types: str | None) -> None:
     """Write every stored resource as Bulk Data NDJSON, one file per type."""
     from sip_tracker.fhir.api import RESOURCE_TYPES
@@ -106,7 +106,7 @@ def export_fhir_command(out: Path, since: str | None, types: str | None) -> None
 
 
 @click.command("purge-fhir-exports")
-@with_appcontext
+@in_app
 def purge_fhir_exports_command() -> None:
     """Delete the files of Bulk Data exports older than SIP_FHIR_EXPORT_TTL_HOURS.
 
@@ -121,7 +121,7 @@ def purge_fhir_exports_command() -> None:
 
 
 @click.command("publish-fhir")
-@with_appcontext
+@in_app
 def publish_fhir_command() -> None:
     """Map every case and action plan activity again and store what changed.
 
@@ -148,10 +148,10 @@ def publish_fhir_command() -> None:
             if case is not None:
                 publish_case(case)
             if done % 50 == 0:
-                db.session.commit()
+                commit()  # in batches: a long run holds no lock for long
                 db.session.expunge_all()
     publish_activities()
-    db.session.commit()
+    commit()
     versions_after, without_r5_after = tally()
     cases = f"{len(case_ids)} case" + ("" if len(case_ids) == 1 else "s")
     click.echo(

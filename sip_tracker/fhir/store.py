@@ -1,8 +1,8 @@
 """Keep every case's FHIR resources current, validated, in the same transaction as the change.
 
-Services write an audit row for every change of a person's data; when such a transaction
-commits, the cases it touched are mapped again and each resource whose content changed is
-stored as a new version. Reads, searches and exports then serve the stored bytes.
+The write path names what it changed (`sip_tracker.changes`); just before the transaction
+commits, those cases are mapped again and each resource whose content changed is stored as
+a new version. Reads, searches and exports then serve the stored bytes.
 """
 
 from __future__ import annotations
@@ -14,34 +14,15 @@ from typing import Any
 import orjson
 from fhir.resources.R4B.resource import Resource
 from flask import current_app
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from sip_tracker.audit.models import AuditEvent
 from sip_tracker.cases.models import SipCase
+from sip_tracker.changes import Changes, subscribe
 from sip_tracker.db import db, utcnow
 from sip_tracker.fhir.models import StoredResource
 from sip_tracker.fhir.validation import errors, validate
-from sip_tracker.handlingsplan.models import Activity, Malomrade, PlanSakomrade
 from sip_tracker.handlingsplan.queries import activities, activities_for_case
 
-# Audit actions that read or list, and so change nothing worth a new version.
-READ_ACTIONS = frozenset(
-    {
-        "case.read",
-        "case.list",
-        "case.search",
-        "person.read",
-        "audit.read",
-        "fhir.read",
-        "fhir.search",
-        "fhir.export",
-    }
-)
-PENDING = "fhir_pending_cases"
-PENDING_ACTIVITIES = "fhir_pending_activities"
-# The action plan: a change to one of these may change an activity's PlanDefinition.
-ACTION_PLAN = (Activity, Malomrade, PlanSakomrade)
 # Resources about the person rather than one case: shared by all the person's cases.
 PERSON_SCOPED = frozenset({"Patient", "RelatedPerson"})
 SHARED = frozenset({"Organization"})
@@ -186,34 +167,14 @@ def publish_activities() -> list[StoredResource]:
     return rows
 
 
-def _note_changes(session: Session, flush_context: Any) -> None:
-    pending: set[int] = session.info.setdefault(PENDING, set())
-    for obj in session.new:
-        if isinstance(obj, AuditEvent) and obj.case_id and obj.action not in READ_ACTIONS:
-            pending.add(obj.case_id)
-    # The action plan has no audit trail (no personal data): its rows themselves say.
-    if any(isinstance(obj, ACTION_PLAN) for obj in (*session.new, *session.dirty)):
-        session.info[PENDING_ACTIVITIES] = True
-
-
-def _publish_before_commit(session: Session) -> None:
-    session.flush()  # the audit rows added since the last flush name cases too
-    if session.info.pop(PENDING_ACTIVITIES, False):
+def publish(changes: Changes) -> None:
+    """Map and store what the transaction changed (a subscriber of sip_tracker.changes)."""
+    if changes.action_plan:
         publish_activities()
-    pending = session.info.pop(PENDING, set())
-    if pending:
-        publish_cases(pending)
-
-
-def _forget(session: Session) -> None:
-    session.info.pop(PENDING, None)
-    session.info.pop(PENDING_ACTIVITIES, None)
+    if changes.case_ids:
+        publish_cases(changes.case_ids)
 
 
 def install() -> None:
-    """Listen on the app's sessions (once per process)."""
-    session_class = db.session.session_factory.class_
-    if not event.contains(session_class, "after_flush", _note_changes):
-        event.listen(session_class, "after_flush", _note_changes)
-        event.listen(session_class, "before_commit", _publish_before_commit)
-        event.listen(session_class, "after_rollback", _forget)
+    """Publish at every commit that follows a named change."""
+    subscribe(publish)

@@ -2,8 +2,8 @@
 
 All or nothing: the Bundle is checked (400: its structure; 422: a resource against our
 profiles, or a party we do not know), the case is written through one database
-transaction, and any error rolls it back. On commit the store publishes the case's FHIR
-resources, and the answer is a transaction-response Bundle with where each entry went.
+transaction, and any error rolls it back. The case's FHIR resources are stored before the
+answer, a transaction-response Bundle with where each entry went.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import orjson
 from flask import Response, g, request
 from sqlalchemy import select, tuple_
 
+from sip_tracker.changes import run_pending
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.fhir.api import bp
@@ -51,18 +52,16 @@ def _stored(keys: set[tuple[str, str]]) -> dict[tuple[str, str], StoredResource]
 @bp.post("/")
 def transaction() -> Response:
     token: ApiToken = g.api_token
+    sip = read_sip(read_bundle(_body()))
     try:
-        sip = read_sip(read_bundle(_body()))
-        imported = import_sip(sip, token)
-        keys = set(imported.targets.values())
-        before = set(_stored(keys))
-        db.session.commit()
+        # All or nothing: any refusal undoes the whole import (the request commits after).
+        with db.session.begin_nested():
+            imported = import_sip(sip, token)
+            keys = set(imported.targets.values())
+            before = set(_stored(keys))
+            run_pending()  # store the new versions now, to answer with them
     except DomainError as error:
-        db.session.rollback()
         raise FhirError(422, error.message, code="business-rule") from None
-    except BaseException:
-        db.session.rollback()
-        raise
     after = _stored(keys)
     entries = []
     for entry in sip.entries.entries:

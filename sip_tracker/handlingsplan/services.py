@@ -12,9 +12,10 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from sip_tracker.audit.services import record
 from sip_tracker.auth.models import User
+from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.models import SipCase
+from sip_tracker.changes import action_plan_changed
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.handlingsplan.files import PlanFile
@@ -136,6 +137,7 @@ def import_plan(plan: PlanFile) -> ImportSummary:
             changed = True
         summary.count(created, changed and not created)
     db.session.flush()
+    action_plan_changed()
     return summary
 
 
@@ -160,6 +162,7 @@ def save_malomrade(
         db.session.add(malomrade)
     _assign(malomrade, title=title.strip(), description=description.strip(), position=position)
     db.session.flush()
+    action_plan_changed()
     return malomrade
 
 
@@ -188,6 +191,7 @@ def save_inriktning(
         position=position,
     )
     db.session.flush()
+    action_plan_changed()
     return inriktning
 
 
@@ -204,6 +208,7 @@ def save_sakomrade(
         db.session.add(sakomrade)
     _assign(sakomrade, title=title.strip(), description=description.strip(), position=position)
     db.session.flush()
+    action_plan_changed()
     return sakomrade
 
 
@@ -243,6 +248,7 @@ def save_activity(
     activity.malomraden = list(malomraden)
     activity.sakomraden = list(sakomraden)
     db.session.flush()
+    action_plan_changed()
     return activity
 
 
@@ -275,10 +281,9 @@ def link_activities(case: SipCase, *, user: User, activities: Sequence[Activity]
     for activity_id in wanted.keys() - current.keys():
         db.session.add(CaseActivity(case_id=case.id, activity_id=activity_id))
     db.session.flush()
-    record(
+    record_change(
         "case.activities",
-        user=user,
-        person_id=case.person_id,
-        case_id=case.id,
-        detail=", ".join(sorted(a.identifier for a in activities)) or None,
+        case,
+        user,
+        ", ".join(sorted(a.identifier for a in activities)) or None,
     )

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from sip_tracker.audit.services import record
 from sip_tracker.auth.models import User
+from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import ParticipantKind, Response, Stage
 from sip_tracker.cases.models import Participant, SipCase
 from sip_tracker.cases.services import require_consent_for
@@ -16,10 +16,6 @@ from sip_tracker.cases.workflow import can_move, move, refresh_due
 from sip_tracker.db import db, utcnow
 from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition
 from sip_tracker.meetings.models import Invitation, Meeting
-
-
-def _audit(action: str, case: SipCase, user: User, detail: str | None = None) -> None:
-    record(action, user=user, person_id=case.person_id, case_id=case.id, detail=detail)
 
 
 def schedule_meeting(
@@ -62,7 +58,7 @@ def schedule_meeting(
         require_consent_for_meeting(case, meeting)
     db.session.flush()
     refresh_due(case)
-    _audit("meeting.schedule", case, user, starts_at.isoformat())
+    record_change("meeting.schedule", case, user, starts_at.isoformat())
     return meeting
 
 
@@ -110,7 +106,7 @@ def send_kallelse(case: SipCase, meeting: Meeting, *, user: User) -> None:
     meeting.kallelse_sent_by_id = user.id
     db.session.flush()
     refresh_due(case)
-    _audit("meeting.kallelse", case, user)
+    record_change("meeting.kallelse", case, user)
 
 
 def record_response(
@@ -122,7 +118,9 @@ def record_response(
     invitation.response = response
     invitation.responded_at = utcnow() if response != Response.OBESVARAD else None
     db.session.flush()
-    _audit("meeting.response", case, user, f"{invitation.participant.display_name}: {response}")
+    record_change(
+        "meeting.response", case, user, f"{invitation.participant.display_name}: {response}"
+    )
 
 
 def record_responses(
@@ -174,4 +172,4 @@ def record_meeting_held(
     meeting.notes = (notes or "").strip() or None
     db.session.flush()
     refresh_due(case)
-    _audit("meeting.held", case, user)
+    record_change("meeting.held", case, user)

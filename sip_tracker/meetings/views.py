@@ -41,7 +41,6 @@ def _to_meeting(case: SipCase, meeting: Meeting) -> HTTPResponse:
 def _refuse(case: SipCase, meeting: Meeting, message: str) -> HTTPResponse:
     """Say why the page cannot be used now, keep the audit row of the read, go back."""
     flash(message, "error")
-    db.session.commit()
     return _to_meeting(case, meeting)
 
 
@@ -203,7 +202,6 @@ def ics(case_id: int, meeting_id: int) -> HTTPResponse:
     if blocker is not None:
         return _refuse(case, meeting, blocker)
     body = kallelse_calendar(case, meeting)
-    db.session.commit()  # the audit row of the read
     filename = f"kallelse-sip-{case.id}-{meeting.id}.ics"
     return HTTPResponse(
         body,

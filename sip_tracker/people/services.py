@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from sip_tracker.audit.services import record
 from sip_tracker.auth.models import User
+from sip_tracker.changes import person_changed
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.people.identifiers import parse_identifier
@@ -66,6 +67,7 @@ def update_person(
     person.address = (address or "").strip() or None
     db.session.flush()
     record("person.update", user=user, person_id=person.id)
+    person_changed(person)
 
 
 def add_related_person(
@@ -93,4 +95,5 @@ def add_related_person(
     person.related.append(related)
     db.session.flush()
     record("person.related.add", user=user, person_id=person.id, detail=related.name)
+    person_changed(person)
     return related

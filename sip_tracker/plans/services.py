@@ -10,8 +10,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
-from sip_tracker.audit.services import record
 from sip_tracker.auth.models import User
+from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import CaseRoleKind, Outcome, Stage
 from sip_tracker.cases.models import SipCase
 from sip_tracker.cases.workflow import move, refresh_due
@@ -27,10 +27,6 @@ from sip_tracker.plans.models import (
     Plan,
     PlanVersion,
 )
-
-
-def _audit(action: str, case: SipCase, user: User, detail: str | None = None) -> None:
-    record(action, user=user, person_id=case.person_id, case_id=case.id, detail=detail)
 
 
 @dataclass
@@ -123,7 +119,7 @@ def save_plan(
         db.session.flush()  # the version counter also guards a race between two flushes
     except StaleDataError:
         raise StaleVersion(_("Någon annan sparade planen samtidigt. Försök igen.")) from None
-    _audit("plan.update", case, user)
+    record_change("plan.update", case, user)
     return plan
 
 
@@ -202,7 +198,7 @@ def establish_plan(case: SipCase, *, user: User) -> PlanVersion:
     plan.versions.append(version)
     db.session.flush()
     refresh_due(case)
-    _audit("plan.establish", case, user, f"version {version.number}")
+    record_change("plan.establish", case, user, f"version {version.number}")
     return version
 
 
@@ -276,5 +272,5 @@ def record_follow_up(
     case.follow_ups.append(follow_up)
     db.session.flush()
     refresh_due(case)
-    _audit("plan.follow_up", case, user, held_on.isoformat())
+    record_change("plan.follow_up", case, user, held_on.isoformat())
     return follow_up

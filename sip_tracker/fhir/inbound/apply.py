@@ -28,6 +28,7 @@ from sip_tracker.cases.models import (
 )
 from sip_tracker.cases.services import require_consent_for
 from sip_tracker.cases.workflow import can_move, move, refresh_due
+from sip_tracker.changes import person_changed
 from sip_tracker.db import db, utcnow
 from sip_tracker.errors import ConsentMissing
 from sip_tracker.fhir import systems as fs
@@ -315,6 +316,7 @@ class Importer:
         record(
             "fhir.import", user=None, person_id=case.person_id, case_id=case.id, detail=self.detail
         )
+        person_changed(case.person)
         result = Imported(case=case, created_case=existing is None)
         self._targets(result)
         return result
