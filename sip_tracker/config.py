@@ -58,6 +58,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "FHIR_EXPORT_TTL_HOURS": export_ttl_hours,
         # An export without a sign of life for this long was interrupted (its process ended).
         "FHIR_EXPORT_STALL_SECONDS": 300,
+        # The log review flags a user who opened more persons than this within an hour.
+        "AUDIT_BULK_READ_LIMIT": _bulk_read_limit(os.environ.get("SIP_AUDIT_BULK_READS", "20")),
     }
 
 
@@ -81,6 +83,13 @@ def _export_ttl_hours(text: str) -> float:
             f"(at most {MAX_EXPORT_TTL_HOURS}), not {text!r}"
         )
     return hours
+
+
+def _bulk_read_limit(text: str) -> int:
+    """SIP_AUDIT_BULK_READS as a whole number of persons, at least 1; ConfigError otherwise."""
+    if not text.strip().isdecimal() or int(text) < 1:
+        raise ConfigError(f"SIP_AUDIT_BULK_READS must be a whole number above 0, not {text!r}")
+    return int(text)
 
 
 def _development_secret(instance: Path) -> str:

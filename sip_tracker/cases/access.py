@@ -9,14 +9,25 @@ from __future__ import annotations
 
 from flask import abort, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from sip_tracker.audit.services import record
-from sip_tracker.auth.models import Role, User
+from sip_tracker.auth.models import Role, User, review_units
 from sip_tracker.cases.codes import FINAL_STAGES
 from sip_tracker.cases.models import Consent, Participant, SipCase, consent_unit
 from sip_tracker.db import db
+from sip_tracker.organizations.models import Unit
 
 
 def unit_takes_part(case: SipCase, unit_id: int) -> bool:
@@ -33,6 +44,28 @@ def _acting_unit_ids(user: User) -> list[int]:
     if user.role == Role.GRANSKARE:
         return [unit.id for unit in user.reviewed_units]
     return [user.unit_id]
+
+
+def acting_units_of(
+    user_id: SQLColumnExpression[int | None], unit_id: SQLColumnExpression[int | None]
+) -> Select[tuple[int]]:
+    """SQL for _acting_unit_ids, for a user and unit given as columns (the access log's rows).
+
+    Correlated explicitly: the columns' table may sit several queries further out.
+    """
+    reviewer = (
+        exists().where(User.id == user_id, User.role == Role.GRANSKARE).correlate_except(User)
+    )
+    reviewed = (
+        select(review_units.c.unit_id)
+        .where(review_units.c.user_id == user_id)
+        .correlate_except(review_units)
+    )
+    return (
+        select(Unit.id)
+        .where(or_(and_(~reviewer, Unit.id == unit_id), and_(reviewer, Unit.id.in_(reviewed))))
+        .correlate_except(Unit)
+    )
 
 
 def can_view_case(user: User, case: SipCase) -> bool:
