@@ -147,6 +147,23 @@ def test_the_bulk_limit_is_configurable(app, client, make, admin, monkeypatch):
     assert bulk_text(3) in html
 
 
+def test_a_burst_across_a_clock_hour_is_found_by_the_only_flagged_filter(client, make, admin):
+    user = make.user()
+    start = datetime(2024, 4, 10, 8, 40, tzinfo=UTC)  # 10 reads before 9:00, 11 after
+    for i in range(21):
+        add_event(
+            make.person(admin).id, start + timedelta(minutes=2 * i), "person.read", user_id=user.id
+        )
+    make.commit()
+    login(client, admin)
+
+    html = html_of(search(client, first_day="2024-04-10", last_day="2024-04-10", only_flagged="y"))
+
+    rows = rows_of(html)
+    assert len(rows) == 1 and "2024-04-10 11:20:00" in rows[0]  # the 21st, in Stockholm
+    assert bulk_text() in rows[0]
+
+
 # (c) protected identity
 
 
@@ -376,6 +393,10 @@ def test_reviewing_shows_the_row_and_logs_the_read(client, make, admin):
     ).all()
     assert logged == [person.id]
     assert client.get("/admin/audit/events/999999").status_code == 404
+    # A tampered return address is ignored, never a server error.
+    for sample in ("x", "99999999999999999999999", "-1"):
+        response = client.get(f"/admin/audit/events/{event.id}?sample={sample}")
+        assert response.status_code == 200
 
 
 # Access

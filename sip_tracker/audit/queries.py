@@ -36,6 +36,13 @@ class LogFilters:
     first_day: date | None = None
     last_day: date | None = None
 
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The period as UTC moments: from the first day's midnight, to the next one after
+        the last day (None where the period is open)."""
+        since = day_start(self.first_day) if self.first_day else None
+        until = day_start(self.last_day + timedelta(days=1)) if self.last_day else None
+        return since, until
+
 
 def day_start(day: date) -> datetime:
     """Midnight in Stockholm at the start of the day, in UTC."""
@@ -53,10 +60,11 @@ def log_entries(
         query = query.where(AuditEvent.user_id == filters.user_id)
     if filters.unit_id is not None:
         query = query.where(AuditEvent.unit_id == filters.unit_id)
-    if filters.first_day is not None:
-        query = query.where(AuditEvent.at >= day_start(filters.first_day))
-    if filters.last_day is not None:
-        query = query.where(AuditEvent.at < day_start(filters.last_day + timedelta(days=1)))
+    since, until = filters.bounds()
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
     if only is not None:
         query = query.where(only)
     return _with_parties(query).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())

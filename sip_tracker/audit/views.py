@@ -225,8 +225,11 @@ def search() -> Response | tuple[str, int]:
     filters = None if form.errors else _resolve(form)
     if filters is None:
         return page("audit/search.html", form, events=None)
-    marks = flags.expressions(_bulk_limit())
-    query = log_entries(filters, marks.any() if form.only_flagged.data else None)
+    only = None
+    if form.only_flagged.data:
+        only = flags.expressions_over(_bulk_limit(), *filters.bounds(), filters.user_id).any()
+        flags.without_jit()
+    query = log_entries(filters, only)
     if not form.with_log_reads.data:
         query = query.where(AuditEvent.action != "audit.read")
     events = db.paginate(query, per_page=PER_PAGE, max_per_page=PER_PAGE)
@@ -245,7 +248,7 @@ def review(event_id: int) -> Response | tuple[str, int]:
     event = db.session.get(AuditEvent, event_id)
     if event is None:
         abort(404)
-    sample_id = request.args.get("sample", type=int)
+    sample_id = _id_arg("sample")
     sample = db.session.get(AuditSample, sample_id) if sample_id else None
     form = ReviewForm()
     if form.validate_on_submit():

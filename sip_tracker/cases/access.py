@@ -11,6 +11,7 @@ from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     SQLColumnExpression,
     and_,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 
@@ -27,7 +29,6 @@ from sip_tracker.auth.models import Role, User, review_units
 from sip_tracker.cases.codes import FINAL_STAGES
 from sip_tracker.cases.models import Consent, Participant, SipCase, consent_unit
 from sip_tracker.db import db
-from sip_tracker.organizations.models import Unit
 
 
 def unit_takes_part(case: SipCase, unit_id: int) -> bool:
@@ -48,24 +49,20 @@ def _acting_unit_ids(user: User) -> list[int]:
 
 def acting_units_of(
     user_id: SQLColumnExpression[int | None], unit_id: SQLColumnExpression[int | None]
-) -> Select[tuple[int]]:
+) -> CompoundSelect:
     """SQL for _acting_unit_ids, for a user and unit given as columns (the access log's rows).
 
-    Correlated explicitly: the columns' table may sit several queries further out.
+    Built to be cheap per row: the reviewers are one uncorrelated (hashed) subquery, and
+    the correlation is explicit because the columns' table may sit several queries out.
     """
-    reviewer = (
-        exists().where(User.id == user_id, User.role == Role.GRANSKARE).correlate_except(User)
-    )
+    reviewers = select(User.id).where(User.role == Role.GRANSKARE).correlate(None)
+    own = select(unit_id).where(user_id.not_in(reviewers)).correlate_except(None)
     reviewed = (
         select(review_units.c.unit_id)
-        .where(review_units.c.user_id == user_id)
+        .where(review_units.c.user_id == user_id, user_id.in_(reviewers))
         .correlate_except(review_units)
     )
-    return (
-        select(Unit.id)
-        .where(or_(and_(~reviewer, Unit.id == unit_id), and_(reviewer, Unit.id.in_(reviewed))))
-        .correlate_except(Unit)
-    )
+    return union_all(own, reviewed)
 
 
 def can_view_case(user: User, case: SipCase) -> bool:
@@ -79,7 +76,9 @@ def can_change_case(user: User, case: SipCase) -> bool:
     return can_view_case(user, case) and case.stage not in FINAL_STAGES
 
 
-def taking_part_clause(unit_ids: list[int] | Select[tuple[int]]) -> ColumnElement[bool]:
+def taking_part_clause(
+    unit_ids: list[int] | Select[tuple[int]] | CompoundSelect,
+) -> ColumnElement[bool]:
     """SQL for unit_takes_part over a set of units (a list or a subquery), for lists and counts."""
     if isinstance(unit_ids, list) and not unit_ids:
         return false()
