@@ -217,8 +217,12 @@ def test_filter_by_unit(client, make, admin):
     login(client, admin)
 
     rows = rows_of(html_of(search(client, unit=str(ward.id))))
+    quiet = make.unit(name="Tyst enhet")
+    make.commit()
+    nothing = html_of(search(client, unit=str(quiet.id)))
 
     assert len(rows) == 1 and "Avdelning 5" in rows[0]
+    assert "Inga händelser i loggen stämmer med urvalet." in nothing
 
 
 def test_filter_by_period_in_stockholm_days(client, make, admin):

@@ -15,6 +15,7 @@ from sip_tracker.audit.services import record
 from sip_tracker.auth.models import Role
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.access import can_view_case
+from sip_tracker.config import ConfigError, load_config
 from sip_tracker.db import db
 from tests.factories import login
 from tests.test_audit import add_event, html_of, rows_of, search
@@ -453,3 +454,18 @@ def test_every_form_that_writes_needs_its_csrf_token(app, client, make, admin, m
     assert db.session.scalar(select(AuditSample)) is None
     assert extract.mimetype == "text/html"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "audit.extract")) is None
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "tjugo", "2.5", "²", ""])
+def test_a_bad_bulk_limit_stops_the_app_with_one_line(monkeypatch, tmp_path, value):
+    monkeypatch.setenv("SIP_AUDIT_BULK_READS", value)
+
+    with pytest.raises(ConfigError, match="SIP_AUDIT_BULK_READS must be a whole number above 0"):
+        load_config(str(tmp_path))
+
+
+def test_the_bulk_limit_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("SIP_AUDIT_BULK_READS", raising=False)
+    assert load_config(str(tmp_path))["AUDIT_BULK_READ_LIMIT"] == 20
+    monkeypatch.setenv("SIP_AUDIT_BULK_READS", "50")
+    assert load_config(str(tmp_path))["AUDIT_BULK_READ_LIMIT"] == 50
