@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -174,15 +174,19 @@ def snapshot(case: SipCase) -> dict[str, Any]:
     }
 
 
-def establish_plan(case: SipCase, *, user: User) -> PlanVersion:
-    """Fastställ: freeze the draft as a new version; the first one moves the case on."""
+def establish_plan(case: SipCase, *, user: User, at: datetime | None = None) -> PlanVersion:
+    """Fastställ: freeze the draft as a new version; the first one moves the case on.
+
+    `at` is when it was established, for a plan recorded afterwards (an import).
+    """
     missing = missing_for_establishment(case)
     if missing:
         raise InvalidTransition(
             _("Planen kan inte fastställas. Det saknas: %(missing)s.", missing=", ".join(missing))
         )
+    established_at = at or utcnow()
     if case.stage == Stage.MOTE_HALLET:
-        move(case, Stage.PLAN_FASTSTALLD, user=user)
+        move(case, Stage.PLAN_FASTSTALLD, user=user, at=established_at)
     elif case.stage not in (Stage.PLAN_FASTSTALLD, Stage.UPPFOLJNING):
         raise InvalidTransition(
             _("Planen fastställs på SIP-mötet: registrera mötet som hållet först.")
@@ -192,6 +196,7 @@ def establish_plan(case: SipCase, *, user: User) -> PlanVersion:
     version = PlanVersion(
         number=len(plan.versions) + 1,
         established_by_id=user.id,
+        established_at=established_at,
         follow_up_on=plan.follow_up_on,
         content=snapshot(case),
     )
