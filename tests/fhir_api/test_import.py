@@ -19,8 +19,6 @@ from sip_tracker.fhir.outbound import case_resources
 from sip_tracker.fhir.tokens import issue_token
 from sip_tracker.organizations.models import HuvudmanKind
 from sip_tracker.people.models import Person
-from tests.factories import Factory
-from tests.fhir.golden_case import Golden, build_golden_case
 from tests.fhir.test_outbound import number_ids
 
 JSON = dict[str, Any]
@@ -81,30 +79,6 @@ def row_counts() -> dict[str, int]:
         t.name: db.session.scalar(select(func.count()).select_from(t)) or 0
         for t in db.metadata.sorted_tables
     }
-
-
-@pytest.fixture
-def golden(make: Factory) -> Golden:
-    return build_golden_case(make)
-
-
-@pytest.fixture
-def kommun_token(golden: Golden) -> str:
-    secret = issue_token(
-        name="Verksamhetssystem", huvudman=golden.bistand.huvudman, read=True, write=True
-    ).secret
-    db.session.commit()
-    return secret
-
-
-@pytest.fixture
-def region_token(golden: Golden) -> str:
-    """The region's: its unit started the golden case, so it may send it as a new one."""
-    secret = issue_token(
-        name="Journalsystem", huvudman=golden.geriatrik.huvudman, read=True, write=True
-    ).secret
-    db.session.commit()
-    return secret
 
 
 def delete_case(case: SipCase) -> None:

@@ -21,9 +21,7 @@ from sip_tracker.people.models import Person
 from tests.fhir_api.test_import import (
     delete_case,
     export,
-    golden,  # noqa: F401  (fixture)
     imported_case,
-    kommun_token,  # noqa: F401  (fixture)
     post,
     row_counts,
     transaction,
@@ -40,7 +38,7 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_a_resent_bundle_does_not_undo_a_withdrawal(client, golden, kommun_token):  # noqa: F811
+def test_a_resent_bundle_does_not_undo_a_withdrawal(client, golden, kommun_token):
     """The region saved its Bundle, the kommun recorded the withdrawal, the region re-sent."""
     region_token = _token(golden.geriatrik.huvudman)
     saved = transaction(export(golden.case))
@@ -64,7 +62,7 @@ def test_a_resent_bundle_does_not_undo_a_withdrawal(client, golden, kommun_token
 def test_an_import_cannot_clear_a_withdrawal_even_when_it_may_update_the_case(
     client,
     golden,
-    kommun_token,  # noqa: F811
+    kommun_token,
 ):
     """A later consent shares the case again; a Bundle saved before still says 'not withdrawn'."""
     saved = export(golden.case)
@@ -87,7 +85,7 @@ def test_an_import_cannot_clear_a_withdrawal_even_when_it_may_update_the_case(
     assert db.session.get(SipCase, golden.case.id).consents[0].withdrawn_on == date.today()
 
 
-def test_an_import_cannot_add_a_unit_to_a_recorded_consent(client, golden, kommun_token):  # noqa: F811
+def test_an_import_cannot_add_a_unit_to_a_recorded_consent(client, golden, kommun_token):
     resources = export(golden.case)
     consent = next(r for r in resources if r["resourceType"] == "Consent")
     actors = consent["provision"]["actor"]
@@ -163,7 +161,7 @@ def test_a_token_cannot_start_a_case_in_the_name_of_another_organisation(client,
 def test_an_update_of_the_person_by_an_organisation_sharing_the_case_is_logged_as_such(
     client,
     golden,
-    kommun_token,  # noqa: F811
+    kommun_token,
 ):
     resources = export(golden.case)
     patient = next(r for r in resources if r["resourceType"] == "Patient")
