@@ -9,7 +9,8 @@ from sip_tracker.auth.models import Role
 from sip_tracker.cases.codes import Origin, Stage
 from sip_tracker.cases.models import Participant, SipCase
 from sip_tracker.db import db
-from sip_tracker.people.models import Person, RelatedPerson, RelationKind
+from sip_tracker.people.models import Person, RelationKind
+from sip_tracker.people.services import add_related_person
 from tests.factories import login, personnummer
 
 
@@ -199,8 +200,16 @@ def test_invite_a_unit_a_narstaende_and_another_actor(client, make):
     user = make.user()
     partner = make.unit(name="Psykiatrin")
     case = make.case(user)
-    relative = RelatedPerson(kind=RelationKind.NARSTAENDE, name="Jonas", person_id=case.person_id)
-    db.session.add(relative)
+    relative = add_related_person(
+        case.person,
+        user=user,
+        kind=RelationKind.NARSTAENDE,
+        name="Jonas",
+        relation=None,
+        phone=None,
+        email=None,
+        address=None,
+    )
     make.commit()
     login(client, user)
     url = f"/cases/{case.id}/participants"

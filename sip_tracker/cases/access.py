@@ -20,6 +20,7 @@ from sip_tracker.cases.codes import FINAL_STAGES
 from sip_tracker.cases.models import Consent, Participant, SipCase, consent_unit
 from sip_tracker.db import db
 from sip_tracker.organizations.models import Unit
+from sip_tracker.people.models import Person, RelatedPerson
 
 # --- The rule, as a predicate and as its SQL twin (tests/test_access.py checks they agree) ---
 
@@ -68,11 +69,31 @@ def can_change_case(user: User, case: SipCase) -> bool:
 
 
 def shares_person(person_id: int, unit_ids: Units) -> bool:
-    """The person's own data (name, contact details, närstående) is shared with these units:
-    one of the person's cases is shared with them (shares_case). Only then may they change
-    it, since every case of the person shows it."""
+    """The person's own data (contact details, närstående) is shared with these units: one
+    of the person's cases is shared with them (shares_case). Only then may they change it,
+    since every case of the person shows it."""
     query = select(exists().where(SipCase.person_id == person_id, shared_clause(unit_ids)))
     return bool(db.session.scalar(query))
+
+
+def sees_person_details(user: User, person: Person) -> bool:
+    """Whether the user sees and may correct the person's contact details: their unit
+    recorded them, or one of the person's cases is shared with it.
+
+    Anyone may start a case for a personnummer they know; what other units recorded about
+    that person stays theirs until the person's consent shares a case (the name and number,
+    which the user typed, are all a new case shows).
+    """
+    units = _acting_unit_ids(user)
+    return person.registered_by_unit_id in units or shares_person(person.id, units)
+
+
+def visible_related(user: User, person: Person) -> list[RelatedPerson]:
+    """The person's vårdnadshavare and närstående the user may see (as sees_person_details)."""
+    units = _acting_unit_ids(user)
+    if shares_person(person.id, units):
+        return list(person.related)
+    return [r for r in person.related if r.recorded_by_unit_id in units]
 
 
 Units = list[int] | Select[tuple[int]]

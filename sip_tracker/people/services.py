@@ -43,6 +43,7 @@ def create_person(
         phone=(phone or "").strip() or None,
         email=(email or "").strip() or None,
         address=(address or "").strip() or None,
+        registered_by_unit_id=user.unit_id,
     )
     db.session.add(person)
     db.session.flush()
@@ -93,6 +94,7 @@ def add_related_person(
         phone=(phone or "").strip() or None,
         email=(email or "").strip() or None,
         address=(address or "").strip() or None,
+        recorded_by_unit_id=user.unit_id,
     )
     person.related.append(related)
     db.session.flush()

@@ -225,6 +225,7 @@ def record_follow_up(
     notes: str | None,
     today: date | None = None,
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> FollowUp:
     """Evaluate each goal and insats of the current plan and set the next follow-up date.
 
@@ -255,7 +256,7 @@ def record_follow_up(
     if len(evaluations) != expected:
         raise DomainError(_("Bedöm varje mål och varje insats i planen."))
     if case.stage == Stage.PLAN_FASTSTALLD:
-        move(case, Stage.UPPFOLJNING, user=user)
+        move(case, Stage.UPPFOLJNING, user=user, at=at)
     elif case.stage != Stage.UPPFOLJNING:
         raise InvalidTransition(_("Ärendet kan inte följas upp i sitt nuvarande skede."))
     follow_up = FollowUp(
