@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from flask import abort, request
+from flask import abort
 from flask_login import current_user
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import aliased
 
-from sip_tracker.audit.services import record
 from sip_tracker.auth.models import Role, User
 from sip_tracker.cases.codes import FINAL_STAGES
 from sip_tracker.cases.models import Consent, Participant, SipCase, consent_unit
 from sip_tracker.db import db
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson
+from sip_tracker.web import log_read
 
 # --- The rule, as a predicate and as its SQL twin (tests/test_access.py checks they agree) ---
 
@@ -151,16 +151,14 @@ def visible_to(user: User) -> ColumnElement[bool]:
 
 
 def load_case(case_id: int, *, change: bool = False) -> SipCase:
-    """The case if the current user may see it (404 otherwise); a GET is logged as a read.
+    """The case if the current user may see it (404 otherwise), its read logged (log_read).
 
-    With change=True the user must also be allowed to change it (403). On a POST the
-    service that makes the change writes the audit row.
+    With change=True the user must also be allowed to change it (403).
     """
     case = db.session.get(SipCase, case_id)
     if case is None or not can_view_case(current_user, case):
         abort(404)
     if change and not can_change_case(current_user, case):
         abort(403)
-    if request.method == "GET":
-        record("case.read", user=current_user, person_id=case.person_id, case_id=case.id)
+    log_read("case.read", person_id=case.person_id, case_id=case.id)
     return case

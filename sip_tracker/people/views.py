@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import exists, select
 from werkzeug.wrappers import Response
 
-from sip_tracker.audit.services import record
 from sip_tracker.auth.models import Role
 from sip_tracker.cases.access import sees_person_details, visible_related, visible_to
 from sip_tracker.cases.models import SipCase
@@ -17,7 +16,7 @@ from sip_tracker.db import db
 from sip_tracker.people import services
 from sip_tracker.people.forms import PersonFields, RelatedPersonFields
 from sip_tracker.people.models import Person, RelationKind
-from sip_tracker.web import attempt, page
+from sip_tracker.web import attempt, log_read, page
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -38,8 +37,7 @@ def load_person(person_id: int) -> Person:
     )
     if person is None or not visible:
         abort(404)
-    if request.method == "GET":
-        record("person.read", user=current_user, person_id=person.id)
+    log_read("person.read", person_id=person.id)
     return person
 
 
