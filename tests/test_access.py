@@ -1,10 +1,9 @@
 """Who may see a case: the units taking part, under consent (patientdatalagen's inner secrecy)."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role
 from sip_tracker.cases import services
 from sip_tracker.cases.access import can_change_case, can_view_case, visible_to
@@ -70,7 +69,7 @@ def test_an_invited_unit_without_consent_does_not_see_the_case(make):
 
 def test_withdrawn_consent_ends_sharing_but_not_the_initiators_access(world):
     case, coordinator = world["case"], world["coordinator"]
-    services.withdraw_consent(case, user=coordinator, withdrawn_on=date.today(), note=None)
+    services.withdraw_consent(case, user=coordinator, withdrawn_on=clock.today(), note=None)
     assert not can_view_case(world["region"], case)
     assert case.id not in visible_ids(world["region"])
     assert can_view_case(coordinator, case)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from sip_tracker import clock
 from sip_tracker.auth.models import User
 from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import (
@@ -172,7 +173,7 @@ def record_consent(
     today: date | None = None,
 ) -> Consent:
     """Record a consent: for a child it is the vårdnadshavare who gives it."""
-    today = today or date.today()
+    today = today or clock.today()
     if given_on > today:
         raise DomainError(_("Samtyckets datum kan inte ligga i framtiden."))
     if not units:
