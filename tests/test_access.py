@@ -125,3 +125,24 @@ def test_anonymous_users_are_sent_to_login(app, client, world):
     response = client.get(f"/cases/{case.id}")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def _shared_ids(unit_ids):
+    from sip_tracker.cases.access import shared_clause
+
+    return set(db.session.scalars(select(SipCase.id).where(shared_clause(unit_ids))))
+
+
+@pytest.mark.parametrize("withdrawn", [False, True], ids=["consent", "withdrawn"])
+def test_sharing_with_an_organisation_reads_the_same_in_python_and_sql(world, withdrawn):
+    """The FHIR API and the importer use shares_case; its SQL twin must say the same."""
+    from sip_tracker.cases.access import shares_case
+
+    case, coordinator = world["case"], world["coordinator"]
+    if withdrawn:
+        services.withdraw_consent(case, user=coordinator, withdrawn_on=clock.today(), note=None)
+    for who in ("coordinator", "sibling", "region"):
+        units = [world[who].unit_id]
+        expected = not withdrawn and who in ("coordinator", "region")
+        assert shares_case(case, units) is expected, who
+        assert (case.id in _shared_ids(units)) is expected, who
