@@ -15,6 +15,7 @@ from sip_tracker.audit.services import record
 from sip_tracker.auth.models import Role
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.access import can_view_case
+from sip_tracker.clock import today
 from sip_tracker.config import ConfigError, load_config
 from sip_tracker.db import db
 from tests.factories import login
@@ -82,7 +83,7 @@ def test_a_unit_that_no_longer_takes_part_is_flagged(world):
     before = read(region, case)
     assert flags_of(before) == []
 
-    cases.withdraw_consent(case, user=world["coordinator"], withdrawn_on=date.today(), note=None)
+    cases.withdraw_consent(case, user=world["coordinator"], withdrawn_on=today(), note=None)
 
     assert flags_of(before) == [Flag.NO_PART]
     assert flags_of(read(world["coordinator"], case)) == []
@@ -146,6 +147,21 @@ def test_the_bulk_limit_is_configurable(app, client, make, admin, monkeypatch):
 
     assert len(rows_of(html)) == 1
     assert bulk_text(3) in html
+
+
+@pytest.mark.parametrize(
+    ("after", "flagged"), [(timedelta(hours=1), False), (timedelta(hours=1, microseconds=-1), True)]
+)
+def test_the_hour_is_exact_to_the_microsecond(make, admin, after, flagged):
+    user = make.user()
+    first = datetime(2024, 4, 10, 8, 0, 0, 500_000, tzinfo=UTC)
+    for i in range(20):
+        add_event(
+            make.person(admin).id, first + timedelta(seconds=i), "person.read", user_id=user.id
+        )
+    last = add_event(make.person(admin).id, first + after, "person.read", user_id=user.id)
+
+    assert (Flag.BULK in flags_of(last)) is flagged
 
 
 def test_a_burst_across_a_clock_hour_is_found_by_the_only_flagged_filter(client, make, admin):

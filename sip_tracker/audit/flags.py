@@ -84,6 +84,12 @@ def _hour_before_sqlite(element: hour_before, compiler: SQLCompiler, **kw: Any) 
     return f"(datetime({moment}, '-1 hours') || substr({moment}, 20))"
 
 
+@compiles(hour_before, "postgresql")
+def _hour_before_postgresql(element: hour_before, compiler: SQLCompiler, **kw: Any) -> str:
+    moment = compiler.process(next(iter(element.clauses)), **kw)
+    return f"({moment} - interval '1 hour')"
+
+
 class clock_hour(FunctionElement[Any]):
     """The clock hour (in UTC) a timestamp falls in, as a value to group by."""
 
@@ -101,12 +107,6 @@ def _clock_hour_sqlite(element: clock_hour, compiler: SQLCompiler, **kw: Any) ->
 def _clock_hour_postgresql(element: clock_hour, compiler: SQLCompiler, **kw: Any) -> str:
     moment = compiler.process(next(iter(element.clauses)), **kw)
     return f"date_trunc('hour', {moment} AT TIME ZONE 'UTC')"
-
-
-@compiles(hour_before, "postgresql")
-def _hour_before_postgresql(element: hour_before, compiler: SQLCompiler, **kw: Any) -> str:
-    moment = compiler.process(next(iter(element.clauses)), **kw)
-    return f"({moment} - interval '1 hour')"
 
 
 def no_part() -> ColumnElement[bool]:

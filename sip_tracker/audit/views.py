@@ -31,9 +31,9 @@ from sip_tracker.auth.forms import ROLE_LABELS
 from sip_tracker.auth.models import User
 from sip_tracker.auth.views import require_admin
 from sip_tracker.cases.codes import STAGE_LABELS, Stage
-from sip_tracker.db import db, utcnow
+from sip_tracker.clock import today
+from sip_tracker.db import db
 from sip_tracker.forms import unit_choices
-from sip_tracker.i18n import local_date
 from sip_tracker.people.identifiers import parse_identifier
 from sip_tracker.people.models import Person
 from sip_tracker.people.services import PROTECTED_OFF, PROTECTED_ON, person_by_identifier
@@ -284,9 +284,8 @@ def sample_list() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         assert form.month.data is not None and form.size.data is not None
         month, size = form.month.data, form.size.data
-        today = local_date(utcnow())
         done = attempt(
-            form, lambda: draw_sample(user=current_user, month=month, size=size, today=today)
+            form, lambda: draw_sample(user=current_user, month=month, size=size, today=today())
         )
         if done.ok and done.value is not None:
             return redirect(url_for("audit.sample", sample_id=done.value.id), 303)
@@ -332,5 +331,5 @@ def extract() -> Response | tuple[str, int]:
             with force_locale("sv"):  # the extract goes to the person, in Swedish
                 text = extract_csv(events, action_label, detail_text)
             record("audit.extract", user=current_user, person_id=person.id)
-            return extract_response(text, person_id=person.id, today=local_date(utcnow()))
+            return extract_response(text, person_id=person.id, today=today())
     return page("audit/extract.html", form)

@@ -39,6 +39,8 @@ class Person(db.Model):  # type: ignore[name-defined]
     # Skyddade personuppgifter (sekretessmarkering, skyddad folkbokföring): pages warn,
     # lists leave out the name, and the log review flags every access.
     protected_identity: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Who recorded the details: they stay theirs until a case shares them (cases/access.py).
+    registered_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -89,6 +91,7 @@ class RelatedPerson(db.Model):  # type: ignore[name-defined]
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(Text)
+    recorded_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
 
     person: Mapped[Person] = relationship(back_populates="related")
 
