@@ -25,6 +25,7 @@ from sip_tracker.fhir.models import ExportJob, ExportSubject
 # Why an export was deleted early: the status URL and its files answer 404 saying so.
 CONSENT_WITHDRAWN = "a consent covering data in it was withdrawn"
 CASE_PURGED = "data in it was removed under the retention rules (gallring)"
+RESTORED = "the server's database was restored from a backup"
 # Jobs whose folder may hold files (expired and deleted ones have none).
 LIVE = ("queued", "running", "done", "failed")
 
@@ -130,3 +131,24 @@ def delete_exports_holding(case: SipCase, *, reason: str) -> int:
 def forget(job_ids: list[str]) -> None:
     """Drop the record of whose data the jobs held: their files are gone."""
     db.session.execute(delete(ExportSubject).where(ExportSubject.job_id.in_(job_ids)))
+
+
+def delete_all_exports(app: Flask, *, reason: str) -> int:
+    """Delete every export's files and mark the live ones deleted; return how many were live.
+
+    After a restore the rows no longer describe the folders on disk: folders of exports the
+    backup never knew would otherwise stay, with their personal data, for ever.
+    """
+    job_ids = list(db.session.scalars(select(ExportJob.id).where(ExportJob.status.in_(LIVE))))
+    db.session.execute(
+        update(ExportJob)
+        .where(ExportJob.id.in_(job_ids))
+        .values(status="deleted", error=reason, output=[])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(ExportSubject))
+    root = export_root(app)
+    if root.is_dir():
+        for folder in root.iterdir():
+            remove_folder(app, folder.name)
+    return len(job_ids)
