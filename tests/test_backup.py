@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -281,3 +282,36 @@ def test_a_failing_pg_dump_leaves_no_file_and_says_why(tmp_path: Path):
     assert line.startswith("Error: pg_dump misslyckades:")
     assert "hemligt" not in line
     assert list((tmp_path / "backups").iterdir()) == []
+
+
+def test_a_restore_deletes_every_export_folder(sqlite_app: Flask, tmp_path: Path):
+    """Export files made after the backup have no row in it: they would stay for ever."""
+    seed(sqlite_app)
+    backup = tmp_path / "backups" / "sip.backup"
+    assert run(sqlite_app, "backup", str(backup)).exit_code == 0
+    exports = tmp_path / "exports"
+    sqlite_app.config["FHIR_EXPORT_DIR"] = str(exports)
+    (exports / "a-later-export").mkdir(parents=True)
+    (exports / "a-later-export" / "Patient.ndjson").write_bytes(b'{"resourceType":"Patient"}\n')
+    result = run(sqlite_app, "restore", str(backup), "--yes")
+    assert result.exit_code == 0, result.output
+    assert list(exports.iterdir()) == []
+
+
+def test_a_backup_from_an_older_version_restores_and_says_to_upgrade(
+    sqlite_app: Flask, tmp_path: Path
+):
+    case_id, _ = seed(sqlite_app)
+    backup = tmp_path / "backups" / "old.backup"
+    assert run(sqlite_app, "backup", str(backup)).exit_code == 0
+    with closing(sqlite3.connect(backup)) as old:  # as a version before migration 0011 left it
+        old.execute("DROP TABLE fhir_export_subject")
+        old.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        old.execute("INSERT INTO alembic_version VALUES ('0005')")
+        old.commit()
+    damage(sqlite_app, case_id)
+    result = run(sqlite_app, "restore", str(backup), "--yes")
+    assert result.exit_code == 0, result.output
+    line = one_line(result)
+    assert "Migrering: 0005." in line and "db upgrade" in line
+    assert [case for case, _ in state(sqlite_app)[0]] == [case_id]

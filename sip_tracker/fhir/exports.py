@@ -133,22 +133,21 @@ def forget(job_ids: list[str]) -> None:
     db.session.execute(delete(ExportSubject).where(ExportSubject.job_id.in_(job_ids)))
 
 
-def delete_all_exports(app: Flask, *, reason: str) -> int:
-    """Delete every export's files and mark the live ones deleted; return how many were live.
+def delete_all_exports(app: Flask, *, reason: str) -> None:
+    """Delete every export's files, then mark the live ones deleted.
 
     After a restore the rows no longer describe the folders on disk: folders of exports the
-    backup never knew would otherwise stay, with their personal data, for ever.
+    backup never knew would otherwise stay, with their personal data, for ever. The files
+    go first: a backup from an older version may lack the tables the rest needs.
     """
-    job_ids = list(db.session.scalars(select(ExportJob.id).where(ExportJob.status.in_(LIVE))))
-    db.session.execute(
-        update(ExportJob)
-        .where(ExportJob.id.in_(job_ids))
-        .values(status="deleted", error=reason, output=[])
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(delete(ExportSubject))
     root = export_root(app)
     if root.is_dir():
         for folder in root.iterdir():
             remove_folder(app, folder.name)
-    return len(job_ids)
+    db.session.execute(
+        update(ExportJob)
+        .where(ExportJob.status.in_(LIVE))
+        .values(status="deleted", error=reason, output=[])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(ExportSubject))

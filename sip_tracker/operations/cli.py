@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from sip_tracker.audit.services import record
 from sip_tracker.cli_support import OneLineCommand, in_app
@@ -110,11 +111,17 @@ def restore_command(path: Path, yes: bool) -> None:
             restore_postgresql(url, path)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    delete_all_exports(current_app, reason=RESTORED)
-    record("backup.restore", user=None, person_id=None, detail=f"{kind}: {path.resolve()}")
+    try:
+        with db.session.begin_nested():
+            delete_all_exports(current_app, reason=RESTORED)
+            record("backup.restore", user=None, person_id=None, detail=f"{kind}: {path.resolve()}")
+        upgrade = ""
+    except SQLAlchemyError:  # a backup from an older version: its tables differ
+        upgrade = " " + _("Kör flask --app sip_tracker db upgrade innan appen startas.")
     click.echo(
         _("Databasen %(database)s är återställd från %(path)s.", database=target, path=str(path))
         + (" " + _("Migrering: %(revision)s.", revision=revision) if revision else "")
+        + upgrade
     )
 
 
