@@ -1,4 +1,4 @@
-"""fhir export subject: whose data each file of a Bulk Data export holds
+"""fhir export subject: whose data a Bulk Data export holds
 
 Revision ID: 0011
 Revises: 0005
@@ -21,7 +21,6 @@ def upgrade():
         'fhir_export_subject',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('job_id', sa.String(length=36), nullable=False),
-        sa.Column('resource_type', sa.String(length=40), nullable=False),
         sa.Column('person_id', sa.Integer(), nullable=False),
         sa.Column('case_id', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -33,15 +32,11 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_fhir_export_subject')),
     )
     with op.batch_alter_table('fhir_export_subject', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_fhir_export_subject_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_fhir_export_subject_job_id'), ['job_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_fhir_export_subject_person_id'), ['person_id'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('fhir_export_subject', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_fhir_export_subject_person_id'))
         batch_op.drop_index(batch_op.f('ix_fhir_export_subject_job_id'))
-        batch_op.drop_index(batch_op.f('ix_fhir_export_subject_case_id'))
 
     op.drop_table('fhir_export_subject')

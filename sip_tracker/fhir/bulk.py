@@ -38,7 +38,6 @@ from sip_tracker.db import commit, db, utcnow
 from sip_tracker.fhir.access import visible_resources
 from sip_tracker.fhir.api import RESOURCE_TYPES, bp, fhir_base
 from sip_tracker.fhir.exports import (
-    Subject,
     export_root,  # noqa: F401  (where the folders are: named here by tests and tools)
     forget,
     job_dir,
@@ -123,14 +122,13 @@ def write_ndjson(
     resource once even if it changes meanwhile, then in its newest version). One audit row
     per (person, case) exported, committed with the read of the batch that first holds
     it, before its bytes reach a file. For a job, the same transaction holds the job's row
-    and records whose data each file holds (see exports.delete_exports_holding). A type
-    without rows gets no file, as the IG asks.
+    and records the pairs as held (see exports.delete_exports_holding). A type without
+    rows gets no file, as the IG asks.
     """
     directory.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(types, 0)
     files: dict[str, BinaryIO] = {}
     audited: set[tuple[int, int | None]] = set()
-    held: set[Subject] = set()
     query = select(
         StoredResource.id,
         StoredResource.resource_type,
@@ -159,11 +157,9 @@ def write_ndjson(
             subjects = {(row[3], row[4]) for row in rows if row[3] is not None} - audited
             if subjects:
                 record_many("fhir.export", user=None, subjects=subjects, detail=audit_detail)
+                if job_id is not None:
+                    record_held(job_id, subjects)
                 audited |= subjects
-            if job_id is not None:
-                new = {(row[1], row[3], row[4]) for row in rows if row[3] is not None} - held
-                record_held(job_id, new)
-                held |= new
             # One short transaction per batch: writers never wait long for an export.
             commit()
             if not rows:

@@ -1,10 +1,11 @@
-"""What the files of a Bulk Data export hold, and deleting them before they expire.
+"""Whose data a Bulk Data export holds, and deleting its files before they expire.
 
-The writer (bulk.py) records whose data each file holds, in the transaction that logs the
-batch as exported. A download is then logged for exactly the people and cases in that
-file, and when data in an export may no longer be shared (its consent was withdrawn, its
-case was purged) the export is marked deleted, saying why, and its folder goes once that
-commits. The folders are the app user's alone (operations/files.py sets the umask).
+The writer (bulk.py) records the (person, case) pairs an export holds in the transaction
+that logs them as exported. A download is then logged for the people and cases whose data
+that file can hold, and when data in an export may no longer be shared (its consent was
+withdrawn, its case was purged) the export is marked deleted, saying why, and its folder
+goes once that commits. The folders are the app user's alone (operations/files.py sets
+the umask).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sip_tracker.cases.models import SipCase
 from sip_tracker.changes import after_commit
 from sip_tracker.db import db
 from sip_tracker.fhir.models import ExportJob, ExportSubject
+from sip_tracker.fhir.store import PERSON_SCOPED
 
 # Why an export was deleted early: the status URL and its files answer 404 saying so.
 CONSENT_WITHDRAWN = "a consent covering data in it was withdrawn"
@@ -29,7 +31,8 @@ RESTORED = "the server's database was restored from a backup"
 # Jobs whose folder may hold files (expired and deleted ones have none).
 LIVE = ("queued", "running", "done", "failed")
 
-Subject = tuple[str, int, int | None]  # (resource type, person id, case id)
+# Stored without a person (store.py: SHARED, publish_activities): a file of them names nobody.
+WITHOUT_PERSONS = frozenset({"Organization", "PlanDefinition"})
 
 
 def export_root(app: Flask) -> Path:
@@ -49,31 +52,39 @@ def remove_folder(app: Flask, job_id: str) -> None:
         app.logger.exception("FHIR export %s: could not delete its files", job_id)
 
 
-def record_held(job_id: str, subjects: Iterable[Subject]) -> None:
-    """Add to the job's record whose data its files now hold (the batch's new subjects)."""
+def record_held(job_id: str, subjects: Iterable[tuple[int, int | None]]) -> None:
+    """Add the batch's new (person, case) pairs to the record of what the job holds."""
     rows = [
-        {"job_id": job_id, "resource_type": kind, "person_id": person_id, "case_id": case_id}
-        for kind, person_id, case_id in subjects
+        {"job_id": job_id, "person_id": person_id, "case_id": case_id}
+        for person_id, case_id in subjects
     ]
     if rows:
         db.session.execute(ExportSubject.__table__.insert(), rows)
 
 
 def log_download(job_id: str, file_name: str, detail: str) -> None:
-    """Log a download of one file: one row per (person, case) whose data it holds.
+    """Log a download of one file: one row per (person, case) whose data it can hold.
 
     Per person and case, not one row per job, so that a person's log extract and the
-    reviewer's filter by person show it without a join through the export's own rows; a
-    file without personal data (Organization, PlanDefinition) logs nobody.
+    reviewer's filter by person show it without a join through the export's own rows. A
+    Patient or RelatedPerson file logs the export's people, any other file of personal
+    data its cases (one of them may lack a resource of that type: the log errs on the side
+    of naming it), a file of organisations or activities nobody. Pairs kept per file
+    would be nearly a row per resource, and doubled the time of an export when measured.
     """
+    resource_type = file_name.removesuffix(".ndjson")
+    if resource_type in WITHOUT_PERSONS:
+        return
+    person_scoped = resource_type in PERSON_SCOPED
     subjects = db.session.execute(
         select(ExportSubject.person_id, ExportSubject.case_id)
         .where(
             ExportSubject.job_id == job_id,
-            ExportSubject.resource_type == file_name.removesuffix(".ndjson"),
+            ExportSubject.case_id.is_(None)
+            if person_scoped
+            else ExportSubject.case_id.is_not(None),
         )
-        .distinct()
-        .order_by(ExportSubject.person_id, ExportSubject.case_id)
+        .order_by(ExportSubject.id)
     ).all()
     record_many(
         "fhir.export.download",

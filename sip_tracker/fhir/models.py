@@ -88,9 +88,9 @@ class ExportJob(db.Model):  # type: ignore[name-defined]
 
 
 class ExportSubject(db.Model):  # type: ignore[name-defined]
-    """Whose data one file of a Bulk Data export holds: one row per (type, person, case).
+    """Whose data a Bulk Data export holds: one row per (person, case), as its audit rows.
 
-    Each download of the file is logged for these people and cases, and a consent
+    Each download of one of its files is logged for these people and cases, and a consent
     withdrawal finds the exports holding the case by them. Kept while the files are.
     """
 
@@ -100,7 +100,7 @@ class ExportSubject(db.Model):  # type: ignore[name-defined]
     job_id: Mapped[str] = mapped_column(
         ForeignKey("fhir_export_job.id", ondelete="CASCADE"), index=True
     )
-    resource_type: Mapped[str] = mapped_column(String(40))
-    person_id: Mapped[int] = mapped_column(index=True)
-    # None for the person's own resources (Patient, RelatedPerson).
-    case_id: Mapped[int | None] = mapped_column(index=True)
+    person_id: Mapped[int]
+    # None for the person's own resources (Patient, RelatedPerson). No index: only the
+    # live exports' rows are kept, and a withdrawal reads them once.
+    case_id: Mapped[int | None]
