@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from sip_tracker.audit.models import AuditEvent, AuditReview, AuditSample, audit_sample_event
 from sip_tracker.auth.models import User
 from sip_tracker.i18n import to_utc
+from sip_tracker.organizations.models import Unit
 
 
 def events_for_person(person_id: int) -> Select[tuple[AuditEvent]]:
@@ -20,7 +21,7 @@ def events_for_person(person_id: int) -> Select[tuple[AuditEvent]]:
         .where(AuditEvent.person_id == person_id)
         .options(
             selectinload(AuditEvent.user).selectinload(User.unit),
-            selectinload(AuditEvent.unit),
+            selectinload(AuditEvent.unit).selectinload(Unit.huvudman),
         )
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
