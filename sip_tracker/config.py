@@ -62,6 +62,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "FHIR_EXPORT_STALL_SECONDS": 300,
         # Gallring (`flask gallra`): cases that ended this many years ago are deleted.
         "RETENTION_YEARS": retention_years,
+        # The log review flags a user who opened more persons than this within an hour.
+        "AUDIT_BULK_READ_LIMIT": _bulk_read_limit(os.environ.get("SIP_AUDIT_BULK_READS", "20")),
     }
 
 
@@ -103,6 +105,13 @@ def _retention_years(text: str) -> int:
             f"{MAX_RETENTION_YEARS}, not {text!r}"
         )
     return int(years)
+
+
+def _bulk_read_limit(text: str) -> int:
+    """SIP_AUDIT_BULK_READS as a whole number of persons, at least 1; ConfigError otherwise."""
+    if not text.strip().isdecimal() or int(text) < 1:
+        raise ConfigError(f"SIP_AUDIT_BULK_READS must be a whole number above 0, not {text!r}")
+    return int(text)
 
 
 def _development_secret(instance: Path) -> str:
