@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask, g
+from limits import RateLimitItem
 from limits import parse as parse_limit
 from sqlalchemy import select
 
@@ -41,6 +42,8 @@ def _post(app: Flask, email: str, password: str, address: str, **headers: str):
 def _locked_minutes(response) -> int:
     """The minutes the lock message names; the answer must be 429 with Retry-After."""
     assert response.status_code == 429
+    assert response.mimetype == "text/html"  # the login page, with the message at the form
+    assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
     found = re.search(rf"{LOCKED} (\d+) minut", html)
     assert found, html
@@ -63,7 +66,7 @@ def store(request: pytest.FixtureRequest, app: Flask, monkeypatch) -> Iterator[s
     yield "redis"
     for key in throttle.client.scan_iter(f"{REDIS_PREFIX}*"):
         throttle.client.delete(key)
-    throttle.client.close()
+    throttle.client.connection_pool.disconnect()
 
 
 def test_wrong_passwords_for_one_account_from_many_addresses_stop_at_the_limit(app, make, store):
@@ -196,10 +199,26 @@ def test_failures_are_kept_without_the_email_or_the_address(app, make):
     assert user.email not in {row.account_key, row.address_key}
 
 
-def test_x_forwarded_for_counts_only_behind_trusted_proxies(app, make, monkeypatch):
-    """Without SIP_TRUSTED_PROXIES anyone could claim a new address on every guess."""
-    three = parse_limit("3 per 15 minutes")
-    monkeypatch.setattr(app.extensions["sip_login_throttle"], "per_address", three)
+@pytest.fixture
+def three_per_address() -> RateLimitItem:
+    return parse_limit("3 per 15 minutes")
+
+
+@pytest.fixture
+def behind_proxy(app: Flask, three_per_address: RateLimitItem) -> Iterator[Flask]:
+    """The app as configured behind one reverse proxy (SIP_TRUSTED_PROXIES=1)."""
+    proxied = create_app({**app.config, "TRUSTED_PROXIES": 1})
+    proxied.extensions["sip_login_throttle"].per_address = three_per_address
+    yield proxied
+    with proxied.app_context():
+        db.engine.dispose()
+
+
+def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(
+    app, ctx, monkeypatch, three_per_address
+):
+    """Otherwise anyone could claim a new address on every guess."""
+    monkeypatch.setattr(app.extensions["sip_login_throttle"], "per_address", three_per_address)
     for n in range(3):
         forwarded = {"X-Forwarded-For": f"192.0.2.{n}"}
         assert _post(app, f"a{n}@test.example", WRONG, "10.0.9.1", **forwarded).status_code == 422
@@ -207,20 +226,14 @@ def test_x_forwarded_for_counts_only_behind_trusted_proxies(app, make, monkeypat
 
     assert _post(app, "b@test.example", WRONG, "10.0.9.1", **forwarded).status_code == 429
 
-    behind_proxy = create_app({**app.config, "TRUSTED_PROXIES": 1})
-    behind_proxy.extensions["sip_login_throttle"].per_address = three
-    for n in range(3):
-        forwarded = {"X-Forwarded-For": "192.0.2.7"}
-        assert (
-            _post(behind_proxy, f"c{n}@test.example", WRONG, "10.0.9.2", **forwarded).status_code
-            == 422
-        )
-    refused = _post(
-        behind_proxy, "d@test.example", WRONG, "10.0.9.2", **{"X-Forwarded-For": "192.0.2.7"}
-    )
-    other = _post(
-        behind_proxy, "d@test.example", WRONG, "10.0.9.2", **{"X-Forwarded-For": "192.0.2.8"}
-    )
 
-    assert refused.status_code == 429
-    assert other.status_code == 422
+def test_x_forwarded_for_names_the_client_behind_a_trusted_proxy(ctx, behind_proxy):
+    client, other_client = {"X-Forwarded-For": "192.0.2.7"}, {"X-Forwarded-For": "192.0.2.8"}
+    for n in range(3):
+        response = _post(behind_proxy, f"c{n}@test.example", WRONG, "10.0.9.2", **client)
+        assert response.status_code == 422
+
+    assert _post(behind_proxy, "d@test.example", WRONG, "10.0.9.2", **client).status_code == 429
+    assert (
+        _post(behind_proxy, "d@test.example", WRONG, "10.0.9.2", **other_client).status_code == 422
+    )

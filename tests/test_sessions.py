@@ -75,7 +75,7 @@ def server(
     yield app
     for key in interface.client.scan_iter(f"{REDIS_PREFIX}*"):
         interface.client.delete(key)
-    interface.client.close()
+    interface.client.connection_pool.disconnect()
 
 
 # What the cookie holds -----------------------------------------------------------------

@@ -139,7 +139,10 @@ class RedisThrottle:
         self.per_account = per_account
         self.per_address = per_address
         self.client = Redis.from_url(url)
-        self.limiter = MovingWindowRateLimiter(RedisStorage(url, key_prefix=REDIS_PREFIX))
+        storage = RedisStorage(
+            url, connection_pool=self.client.connection_pool, key_prefix=REDIS_PREFIX
+        )
+        self.limiter = MovingWindowRateLimiter(storage)
 
     @contextmanager
     def guard(self, keys: Keys) -> Iterator[None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -89,7 +89,7 @@ def login() -> Response | tuple[str, int]:
         except LoginLocked as error:
             show_error(form, error)
             html, _status = page("auth/login.html", form)
-            return Response(html, 429, {"Retry-After": str(error.retry_after)})
+            return make_response(html, 429, {"Retry-After": str(error.retry_after)})
         except DomainError as error:
             show_error(form, error)
         else:
