@@ -53,7 +53,8 @@ def _locked_minutes(response) -> int:
 
 @pytest.fixture(params=["database", "redis"])
 def store(request: pytest.FixtureRequest, app: Flask, monkeypatch) -> Iterator[str]:
-    """Failures counted in the database (the default) and, with SIP_TEST_REDIS_URL, in Redis."""
+    """Failures counted in the database (the default) and, with SIP_TEST_REDIS_URL, in Redis
+    (for the tests of what the store decides: the count, the lock and its length)."""
     if request.param == "database":
         yield "database"
         return
@@ -103,7 +104,7 @@ def test_an_unknown_email_is_locked_the_same_way(app, make, store):
     )
 
 
-def test_the_email_is_counted_however_it_is_written(app, make, store):
+def test_the_email_is_counted_however_it_is_written(app, make):
     user = make.user(email="karin.berg@test.example")
     make.commit()
     for spelling in [
@@ -117,7 +118,7 @@ def test_the_email_is_counted_however_it_is_written(app, make, store):
     assert _post(app, user.email, PASSWORD, "10.0.3.3").status_code == 429
 
 
-def test_one_address_is_locked_after_failures_at_many_accounts(app, make, store, monkeypatch):
+def test_one_address_is_locked_after_failures_at_many_accounts(app, make, monkeypatch):
     monkeypatch.setattr(
         app.extensions["sip_login_throttle"], "per_address", parse_limit("8 per 15 minutes")
     )
@@ -149,9 +150,7 @@ def test_a_successful_sign_in_elsewhere_does_not_give_an_attacker_new_guesses(ap
     assert _post(app, victim.email, WRONG, "10.0.5.66").status_code == 429
 
 
-def test_signing_in_to_ones_own_account_does_not_reset_the_address_count(
-    app, make, store, monkeypatch
-):
+def test_signing_in_to_ones_own_account_does_not_reset_the_address_count(app, make, monkeypatch):
     throttle = app.extensions["sip_login_throttle"]
     monkeypatch.setattr(throttle, "per_address", parse_limit("6 per 15 minutes"))
     attacker = make.user()

@@ -167,6 +167,7 @@ def test_two_workers_check_no_more_wrong_passwords_than_the_limit(server, make):
     assert Browser(server.port, "127.0.0.9").sign_in(email, PASSWORD) == 429
 
 
+@pytest.mark.parametrize("server", ["database"], indirect=True)
 def test_a_session_started_by_one_worker_ends_for_both_at_logout(server, make):
     user = make.user()
     email = user.email

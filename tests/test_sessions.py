@@ -63,7 +63,8 @@ def server(
     request: pytest.FixtureRequest, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Flask]:
     """The app with sessions in the database (the default) and, when a test Redis is
-    given (SIP_TEST_REDIS_URL), in Redis: the same controls must hold for both."""
+    given (SIP_TEST_REDIS_URL), in Redis: the controls that depend on the store must hold
+    for both (the others are the same code whatever the store)."""
     if request.param == "database":
         yield app
         return
@@ -101,7 +102,7 @@ def test_the_cookie_holds_an_opaque_id_and_no_name(app, client, make):
     set_cookies = response.headers.getlist("Set-Cookie")
     shown = client.get(response.headers["Location"]).get_data(as_text=True)
 
-    assert "Användaren Karin Berg är skapad." in shown  # the message lives on the server
+    assert "Användaren Karin Berg är skapad." in shown  # the message lives on the app
     for header in set_cookies:
         name, value = header.split(";")[0].split("=", 1)
         assert name == "session"
@@ -186,13 +187,13 @@ def test_logout_ends_the_users_sessions_in_every_browser(server, make):
 # A new password, deactivation ------------------------------------------------------------
 
 
-def test_a_new_password_set_by_an_administrator_ends_every_session_of_the_user(server, make):
+def test_a_new_password_set_by_an_administrator_ends_every_session_of_the_user(app, make):
     admin = make.user(role=Role.ADMINISTRATOR)
     user = make.user()
     make.commit()
-    browser = _sign_in(server, user.email)
+    browser = _sign_in(app, user.email)
     copy = _cookie(browser)
-    admin_browser = _sign_in(server, admin.email)
+    admin_browser = _sign_in(app, admin.email)
 
     g.pop("_login_user", None)
     response = admin_browser.post(
@@ -207,10 +208,10 @@ def test_a_new_password_set_by_an_administrator_ends_every_session_of_the_user(s
     )
 
     assert response.status_code == 302
-    assert not _signed_in(server, browser)
-    assert not _replay(server, copy)
-    assert _signed_in(server, admin_browser)
-    assert _signed_in(server, _sign_in(server, user.email, NEW_PASSWORD))
+    assert not _signed_in(app, browser)
+    assert not _replay(app, copy)
+    assert _signed_in(app, admin_browser)
+    assert _signed_in(app, _sign_in(app, user.email, NEW_PASSWORD))
 
 
 def test_an_administrator_who_sets_their_own_password_stays_signed_in(app, make):
@@ -236,12 +237,12 @@ def test_an_administrator_who_sets_their_own_password_stays_signed_in(app, make)
     assert not _signed_in(app, elsewhere)
 
 
-def test_a_users_own_new_password_ends_their_other_sessions_and_keeps_this_one(server, make):
+def test_a_users_own_new_password_ends_their_other_sessions_and_keeps_this_one(app, make):
     user = make.user()
     make.commit()
-    here = _sign_in(server, user.email)
+    here = _sign_in(app, user.email)
     copy = _cookie(here)
-    elsewhere = _sign_in(server, user.email)
+    elsewhere = _sign_in(app, user.email)
 
     g.pop("_login_user", None)
     response = here.post(
@@ -251,10 +252,10 @@ def test_a_users_own_new_password_ends_their_other_sessions_and_keeps_this_one(s
     )
 
     assert "Lösenordet är bytt." in response.get_data(as_text=True)
-    assert _signed_in(server, here)
-    assert not _signed_in(server, elsewhere)
-    assert not _replay(server, copy)  # this browser too got a new session id
-    assert _signed_in(server, _sign_in(server, user.email, NEW_PASSWORD))
+    assert _signed_in(app, here)
+    assert not _signed_in(app, elsewhere)
+    assert not _replay(app, copy)  # this browser too got a new session id
+    assert _signed_in(app, _sign_in(app, user.email, NEW_PASSWORD))
 
 
 @pytest.mark.parametrize(
@@ -296,23 +297,23 @@ def test_the_password_page_is_for_signed_in_users(client):
     assert response.headers["Location"].startswith("/login")
 
 
-def test_deactivation_ends_every_session_even_once_the_account_is_active_again(server, make):
+def test_deactivation_ends_every_session_even_once_the_account_is_active_again(app, make):
     admin = make.user(role=Role.ADMINISTRATOR)
     user = make.user()
     make.commit()
-    browser = _sign_in(server, user.email)
+    browser = _sign_in(app, user.email)
     copy = _cookie(browser)
-    admin_browser = _sign_in(server, admin.email)
+    admin_browser = _sign_in(app, admin.email)
     form = {"name": user.name, "role": "samordnare", "unit_id": str(user.unit_id)}
 
     g.pop("_login_user", None)
     assert admin_browser.post(f"/admin/users/{user.id}", data=form).status_code == 302
-    assert not _signed_in(server, browser)
+    assert not _signed_in(app, browser)
     g.pop("_login_user", None)
     admin_browser.post(f"/admin/users/{user.id}", data={**form, "active": "y"})
 
-    assert not _replay(server, copy)
-    assert not _signed_in(server, browser)
+    assert not _replay(app, copy)
+    assert not _signed_in(app, browser)
 
 
 # Timeouts --------------------------------------------------------------------------------
@@ -338,17 +339,17 @@ def test_a_session_ends_after_30_minutes_without_a_request(server, make, clock):
     assert not _signed_in(server, idle)
 
 
-def test_a_session_ends_12_hours_after_sign_in_however_busy(server, make, clock):
+def test_a_session_ends_12_hours_after_sign_in_however_busy(app, make, clock):
     user = make.user()
     make.commit()
-    browser = _sign_in(server, user.email)
+    browser = _sign_in(app, user.email)
 
     for _ in range(11 * 3 + 2):  # a request every 20 minutes: 11 h 40 min
         clock.shift(timedelta(minutes=20))
-        assert _signed_in(server, browser)
+        assert _signed_in(app, browser)
     clock.shift(timedelta(minutes=21))
 
-    assert not _signed_in(server, browser)
+    assert not _signed_in(app, browser)
 
 
 def test_the_timeouts_are_configurable(app, make, clock, monkeypatch):
