@@ -18,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from sip_tracker.config import engine_options, load_config
     from sip_tracker.db import db
     from sip_tracker.extensions import csrf, limiter, login_manager, migrate
+    from sip_tracker.operations.files import keep_files_private
 
     app = Flask(
         __name__,
@@ -32,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Believe X-Forwarded-For/-Proto only as far as our own proxies set them.
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    keep_files_private(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
