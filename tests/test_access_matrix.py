@@ -210,13 +210,15 @@ def named_values(route: RouteInfo, world: World, names: dict[str, str]) -> dict[
     return values
 
 
-def admin(*values: tuple[str, str]) -> Users:
+def admin(*values: tuple[str, str], personal: bool = False) -> Users:
     """Administrators only (the action plan's and organisations' upkeep, users, the log)."""
-    return Users(allowed=frozenset(ADMINS), values=values)
+    return Users(allowed=frozenset(ADMINS), values=values, personal=personal)
 
 
 EVERY_USER = Users()
-WRITER = Users(allowed=frozenset(WRITERS))  # a granskare may not start a case
+# "Nytt ärende": a granskare may not start a case. It registers a person, or opens a case
+# for a known one.
+WRITER = Users(allowed=frozenset(WRITERS), personal=True)
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ class Logout:
 
 ROUTES: dict[str, Kind] = {
     "/": Overview(),
-    "/admin/audit/": admin(),
+    "/admin/audit/": admin(personal=True),  # a person's access log
     "/admin/units": admin(),
     "/admin/units/<int:unit_id>": admin(),
     "/admin/units/new": admin(),
