@@ -166,7 +166,7 @@ class Walker:
         for cell in cells:
             response = self.send(cell)
             try:
-                problem = cell.expect(response)
+                problem = cell.expect(response) or self._leak(response)
             finally:
                 response.close()  # a file download keeps its file open until closed
             self.asked += 1
@@ -174,6 +174,14 @@ class Walker:
                 about = f" ({cell.relation})" if cell.relation else ""
                 wrong.append(f"{cell.who} {cell.method} {cell.url}{about}: {problem}")
         return wrong
+
+    def _leak(self, response: TestResponse) -> str | None:
+        """A refusal (401, 403, 404, the way to the login page) must not show whose case it is."""
+        if response.status_code not in (401, 403, 404) and not _to_login(response):
+            return None
+        body = response.get_data(as_text=True)
+        shown = [secret for secret in self.world.secrets if secret in body]
+        return f"the refusal shows {shown}" if shown else None
 
     def fhir(self, token: str, path: str, **headers: str) -> TestResponse:
         """A FHIR request outside the matrix's count (polling, setting up); read it whole."""

@@ -33,6 +33,7 @@ from sip_tracker.handlingsplan import services as handlingsplan
 from sip_tracker.handlingsplan.models import ActivityStatus
 from sip_tracker.meetings import services as meetings
 from sip_tracker.organizations.models import HuvudmanKind, Unit
+from sip_tracker.people.identifiers import format_identifier
 from sip_tracker.people.models import RelationKind
 from sip_tracker.people.services import add_related_person
 from sip_tracker.plans import services as plans
@@ -73,6 +74,8 @@ class World:
     persons: dict[str, int]
     # What the other routes name: a unit, a user, an activity, action plan codes …
     named: dict[str, object]
+    # The persons' names, numbers and telephone: no refusal may show them.
+    secrets: list[str]
 
 
 def _ago(days: int) -> datetime:
@@ -236,7 +239,13 @@ def build_world(make: Factory) -> World:
     users["admin-A2"] = make.user(units["A2"], role=Role.ADMINISTRATOR)
     a1 = users["A1"]
 
-    p = make.person(a1, identifier=personnummer(date(1944, 4, 4)), phone="070-100 00 01")
+    p = make.person(
+        a1,
+        identifier=personnummer(date(1944, 4, 4)),
+        given_name="Petra",
+        family_name="Pärsdotter",
+        phone="070-100 00 01",
+    )
     add_related_person(
         p,
         user=a1,
@@ -251,10 +260,16 @@ def build_world(make: Factory) -> World:
     # E is invited but the person's consent does not cover it.
     cases.add_participant(c, user=a1, kind=ParticipantKind.ENHET, unit=units["E"])
     furnished = {"C": furnish(c, a1, [units["B1"]], spares_for=("A1", "B1"))}
-    w = make.case(a1, make.person(a1, identifier=personnummer(date(1955, 5, 5))))
+    q = make.person(
+        a1, identifier=personnummer(date(1955, 5, 5)), given_name="Quintus", family_name="Qvist"
+    )
+    w = make.case(a1, q)
     furnished["W"] = furnish(w, a1, [units["F"]], spares_for=("A1",))
     _withdraw(w, a1)
-    x = make.case(a1, make.person(a1, identifier=personnummer(date(1966, 6, 6))))
+    s = make.person(
+        a1, identifier=personnummer(date(1966, 6, 6)), given_name="Sigrid", family_name="Sten"
+    )
+    x = make.case(a1, s)
     furnished["X"] = furnish(x, a1, [units["B1"]])
     _close(x, a1)
     # "Nytt ärende" for C's person at D (then consent for D alone) and at E (no consent).
@@ -279,7 +294,7 @@ def build_world(make: Factory) -> World:
         "user_id": users["B2"].id,
         "key": "started",
         "filename": "app.css",
-        "personnummer": p.identifier,
+        "person_id": p.id,
     }
     _action_plan(named)
     db.session.flush()
@@ -288,6 +303,16 @@ def build_world(make: Factory) -> World:
         tokens={key: issued.secret for key, issued in tokens.items()},
         cases=furnished,
         case_ids={"Y": y.id, "Z": z.id} | {k: f.case_id for k, f in furnished.items()},
-        persons={"P": p.id, "Q": furnished["W"].person_id, "S": furnished["X"].person_id},
+        persons={"P": p.id, "Q": q.id, "S": s.id},
         named=named,
+        secrets=[
+            text
+            for person in (p, q, s)
+            for text in (
+                person.family_name,
+                person.identifier,
+                format_identifier(person.identifier),
+            )
+        ]
+        + ["070-100 00 01", "Jonas Son"],
     )
