@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from stdnum import luhn
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role, User
 from sip_tracker.auth.services import create_user
 from sip_tracker.cases import services as cases
@@ -354,7 +355,7 @@ def _moment(day: date, hour: int = 10) -> datetime:
 
 def load_demo_data(today: date | None = None) -> tuple[int, int]:
     """Create the demo users and cases; the caller commits."""
-    today = today or date.today()
+    today = today or clock.today()
     users: dict[str, User] = {}
     for spec in DEMO_USERS:
         users[spec.email] = create_user(
@@ -659,7 +660,7 @@ def load_demo_history(today: date | None = None, cases: int = 240) -> int:
     Made by coordinators who have left (inactive accounts, no login), at units where no
     demo user works. Seeded, so every run makes the same history relative to today.
     """
-    today = today or date.today()
+    today = today or clock.today()
     rng = random.Random(2024)
     coordinators = []
     for index, (unit_name, sakomrade) in enumerate(HISTORY_UNITS, start=1):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role, User
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.codes import (
@@ -102,7 +103,7 @@ def furnish(
         given_by=ConsentGiver.PERSON,
         guardian=None,
         method=ConsentMethod.SKRIFTLIGT,
-        given_on=date.today() - timedelta(days=10),
+        given_on=clock.today() - timedelta(days=10),
         units=[user.unit, *partners],
         other_organisations=None,
         exclusions=None,
@@ -141,7 +142,7 @@ def furnish(
         insatser=[plans.InsatsInput("Hemtjänst", user.unit.huvudman, user.unit)],
         atgarder=[],
         follow_up_method="Uppföljande SIP-möte.",
-        follow_up_on=date.today() + timedelta(days=90),
+        follow_up_on=clock.today() + timedelta(days=90),
     )
     version = plans.establish_plan(case, user=user)
     follow_up = meetings.schedule_meeting(
@@ -169,7 +170,7 @@ def _close(case: SipCase, user: User) -> None:
 
 
 def _withdraw(case: SipCase, user: User) -> None:
-    cases.withdraw_consent(case, user=user, withdrawn_on=date.today(), note=None)
+    cases.withdraw_consent(case, user=user, withdrawn_on=clock.today(), note=None)
 
 
 def _consent_own_unit(case: SipCase, user: User) -> None:
@@ -180,7 +181,7 @@ def _consent_own_unit(case: SipCase, user: User) -> None:
         given_by=ConsentGiver.PERSON,
         guardian=None,
         method=ConsentMethod.SKRIFTLIGT,
-        given_on=date.today(),
+        given_on=clock.today(),
         units=[user.unit],
         other_organisations=None,
         exclusions=None,

@@ -10,9 +10,9 @@ and no change row for a refused save. A personal route missing from WALK fails t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from sip_tracker import clock
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.auth.models import Role
 from sip_tracker.cases.models import SipCase
@@ -49,10 +50,10 @@ READ_ACTIONS = {
     "fhir.read",
     "fhir.search",
     "fhir.export",
+    "fhir.export.download",
 }
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-TODAY = date.today()
 
 
 @dataclass
@@ -206,13 +207,13 @@ def _plan(p: Place) -> dict[str, Any]:
         "lead_unit_id": str(p.unit_id),
         "lead_person_name": "Karin Samordnare",
         "follow_up_method": "Uppföljande SIP-möte.",
-        "follow_up_on": (TODAY + timedelta(days=60)).isoformat(),
+        "follow_up_on": (clock.today() + timedelta(days=60)).isoformat(),
     }
 
 
 def _meeting_form(p: Place) -> dict[str, Any]:
     return {
-        "date": (TODAY + timedelta(days=20)).isoformat(),
+        "date": (clock.today() + timedelta(days=20)).isoformat(),
         "time": "13:30",
         "duration_minutes": "60",
         "place": "Mötesrum 4",
@@ -274,12 +275,12 @@ WALK: dict[str, Visit] = {
         saved=lambda p: {
             "given_by": "person",
             "method": "skriftligt",
-            "given_on": TODAY.isoformat(),
+            "given_on": clock.today().isoformat(),
             "unit_ids": [str(p.unit_id), str(p.partner_unit_id)],
         },
     ),
     "/cases/<int:case_id>/consent/withdraw": Visit(
-        refused=_no_form, saved=lambda p: {"withdrawn_on": TODAY.isoformat()}
+        refused=_no_form, saved=lambda p: {"withdrawn_on": clock.today().isoformat()}
     ),
     "/cases/<int:case_id>/edit": Visit(
         refused=_no_form,
@@ -294,10 +295,10 @@ WALK: dict[str, Visit] = {
         refused=_no_form,
         saved=lambda p: {
             "plan_version": str(p.version),
-            "held_on": TODAY.isoformat(),
+            "held_on": clock.today().isoformat(),
             "evaluations-0-outcome": "delvis",
             "evaluations-1-outcome": "pagar",
-            "next_follow_up_on": (TODAY + timedelta(days=90)).isoformat(),
+            "next_follow_up_on": (clock.today() + timedelta(days=90)).isoformat(),
         },
     ),
     "/cases/<int:case_id>/handlingsplan": Visit(
@@ -316,7 +317,7 @@ WALK: dict[str, Visit] = {
         values=_meeting,
         refused=_no_form,
         saved=lambda p: {
-            "held_date": TODAY.isoformat(),
+            "held_date": clock.today().isoformat(),
             "held_time": "00:00",
             "person_attended": "ja",
         },
@@ -416,13 +417,6 @@ WALK: dict[str, Visit] = {
     ),
     "/fhir/": Visit(
         values=lambda p: {}, who="token", saved=_bundle, headers=FHIR_JSON, why_not=IMPORT
-    ),
-}
-# Defects found by this walk that another branch of issue 8 fixes: the test fails until then
-# (strict: it then passes, and the mark must go).
-KNOWN_GAPS = {
-    "/fhir/$export-file/<job_id>/<file_name>": (
-        "Bulk Data file downloads are not logged per download (issue 8; fixed on branch ops)"
     ),
 }
 
@@ -548,15 +542,7 @@ def test_every_route_showing_or_changing_a_persons_data_is_walked(app: Flask) ->
             assert visit.refused is not None or visit.why_not, f"{path}: walk a refused form"
 
 
-def _params() -> Iterator[Any]:
-    for path in sorted(WALK):
-        if path in KNOWN_GAPS:
-            yield pytest.param(path, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[path]))
-        else:
-            yield path
-
-
-@pytest.mark.parametrize("path", list(_params()))
+@pytest.mark.parametrize("path", sorted(WALK))
 def test_each_read_and_change_of_a_persons_data_is_logged(
     path: str, app: Flask, client: FlaskClient, make: Factory
 ) -> None:

@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from sip_tracker import clock
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.codes import ConsentGiver, ConsentMethod, ParticipantKind
 from sip_tracker.cases.models import SipCase
@@ -112,7 +113,7 @@ def test_once_the_person_consents_to_sharing_with_unit_a_both_units_see_it(clien
         given_by=ConsentGiver.PERSON,
         guardian=None,
         method=ConsentMethod.SKRIFTLIGT,
-        given_on=date.today(),
+        given_on=clock.today(),
         units=[known["unit_a"], stranger.unit],
         other_organisations=None,
         exclusions=None,

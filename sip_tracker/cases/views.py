@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
@@ -12,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from sip_tracker import clock
 from sip_tracker.audit.services import record_many
 from sip_tracker.auth.models import Role
 from sip_tracker.cases import services
@@ -97,7 +97,7 @@ def case_helpers() -> dict[str, Any]:
         "kallelse_deadline": kallelse_deadline,
         "kallelse_overdue": kallelse_overdue,
         "kallelse_sent_on": kallelse_sent_on,
-        "today": date.today,
+        "today": clock.today,
     }
 
 
@@ -140,7 +140,7 @@ def overview() -> tuple[str, int]:
             due=form.due.data or None,
             status=form.status.data or "open",
         )
-    today = date.today()
+    today = clock.today()
     query = cases_for_overview(current_user, scope=scope, filters=filters, today=today)
     pagination = db.paginate(
         query,
@@ -262,7 +262,7 @@ def _consent_form(case: SipCase) -> ConsentForm:
         (g.id, g.name) for g in guardians
     ]
     if request.method == "GET":
-        child = case.person.is_child_on(date.today())
+        child = case.person.is_child_on(clock.today())
         form.given_by.data = (ConsentGiver.VARDNADSHAVARE if child else ConsentGiver.PERSON).value
         form.method.data = ConsentMethod.SKRIFTLIGT.value
     return form
@@ -286,7 +286,7 @@ def consent(case_id: int) -> Response | tuple[str, int]:
                 given_by=ConsentGiver(form.given_by.data),
                 guardian=guardian,
                 method=ConsentMethod(form.method.data),
-                given_on=form.given_on.data or date.today(),
+                given_on=form.given_on.data or clock.today(),
                 units=units,
                 other_organisations=form.other_organisations.data,
                 exclusions=form.exclusions.data,
@@ -309,7 +309,7 @@ def withdraw_consent(case_id: int) -> Response | tuple[str, int]:
             lambda: services.withdraw_consent(
                 case,
                 user=current_user,
-                withdrawn_on=form.withdrawn_on.data or date.today(),
+                withdrawn_on=form.withdrawn_on.data or clock.today(),
                 note=form.note.data,
             ),
         )

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
+from sip_tracker import clock
 from sip_tracker.auth.models import User
 from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import CaseRoleKind, Outcome, Stage
@@ -232,7 +233,7 @@ def record_follow_up(
     expected_version is the version number the evaluations were made against: if the plan
     was established anew meanwhile, they would be filed under goals they do not describe.
     """
-    today = today or date.today()
+    today = today or clock.today()
     plan = case.plan
     if plan is None or plan.current_version is None:
         raise InvalidTransition(_("Planen måste vara fastställd innan den kan följas upp."))

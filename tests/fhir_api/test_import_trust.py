@@ -6,10 +6,10 @@ Each test here is a defect found by trying the product as an integrator or attac
 from __future__ import annotations
 
 import copy
-from datetime import date
 
 from sqlalchemy import select
 
+from sip_tracker import clock
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.models import SipCase
@@ -43,7 +43,7 @@ def test_a_resent_bundle_does_not_undo_a_withdrawal(client, golden, kommun_token
     region_token = _token(golden.geriatrik.huvudman)
     saved = transaction(export(golden.case))
     kommun_user = _user_at(golden.bistand)
-    cases.withdraw_consent(golden.case, user=kommun_user, withdrawn_on=date.today(), note=None)
+    cases.withdraw_consent(golden.case, user=kommun_user, withdrawn_on=clock.today(), note=None)
     db.session.commit()
     careplan = f"/fhir/CarePlan/{systems.careplan_id(golden.case.id)}"
     assert client.get(careplan, headers=_auth(region_token)).status_code == 404
@@ -55,7 +55,7 @@ def test_a_resent_bundle_does_not_undo_a_withdrawal(client, golden, kommun_token
 
     db.session.expire_all()
     consent = db.session.get(SipCase, golden.case.id).consents[-1]
-    assert consent.withdrawn_on == date.today()
+    assert consent.withdrawn_on == clock.today()
     assert client.get(careplan, headers=_auth(region_token)).status_code == 404
 
 
@@ -67,7 +67,7 @@ def test_an_import_cannot_clear_a_withdrawal_even_when_it_may_update_the_case(
     """A later consent shares the case again; a Bundle saved before still says 'not withdrawn'."""
     saved = export(golden.case)
     user = golden.user
-    cases.withdraw_consent(golden.case, user=user, withdrawn_on=date.today(), note=None)
+    cases.withdraw_consent(golden.case, user=user, withdrawn_on=clock.today(), note=None)
     _consent_again(golden, user)
     db.session.commit()
     resources = export(golden.case)
@@ -82,7 +82,7 @@ def test_an_import_cannot_clear_a_withdrawal_even_when_it_may_update_the_case(
         as_text=True
     )
     db.session.expire_all()
-    assert db.session.get(SipCase, golden.case.id).consents[0].withdrawn_on == date.today()
+    assert db.session.get(SipCase, golden.case.id).consents[0].withdrawn_on == clock.today()
 
 
 def test_an_import_cannot_add_a_unit_to_a_recorded_consent(client, golden, kommun_token):
@@ -211,7 +211,7 @@ def _consent_again(golden, user) -> None:  # type: ignore[no-untyped-def]
         given_by=ConsentGiver.PERSON,
         guardian=None,
         method=ConsentMethod.SKRIFTLIGT,
-        given_on=date.today(),
+        given_on=clock.today(),
         units=[golden.geriatrik, golden.bistand],
         other_organisations=None,
         exclusions=None,

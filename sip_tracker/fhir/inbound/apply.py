@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from sip_tracker import clock
 from sip_tracker.audit.services import record
 from sip_tracker.auth.models import Role, User
 from sip_tracker.cases import services as cases
@@ -86,7 +87,7 @@ class Importer:
     def __init__(self, sip: SipBundle, token: ApiToken, today: date | None = None) -> None:
         self.sip = sip
         self.token = token
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.orgs = resolve_organisations(sip)
         self.unit_ids = list(db.session.scalars(organisation_units(token.huvudman_id)))
         self.related: dict[int, RelatedPerson] = {}
