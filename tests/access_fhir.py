@@ -132,13 +132,17 @@ class FhirSearch:
         rows = stored(walker)
         everything = {row.key for row in rows}
         for resource_type in RESOURCE_TYPES:
-            url = route.url(resource_type=resource_type) + "?_count=100"
-            for token in EVERY_TOKEN:
-                expected = {
-                    r.key for r in rows if r.key[0] == resource_type and r.visible_to(token)
-                }
-                expect = refusal(token) or both(status(200), _holds(expected, everything))
-                yield Cell(token, "GET", url, expect)
+            of_type = [r for r in rows if r.key[0] == resource_type]
+            personal = ",".join(r.key[1] for r in of_type if r.person is not None)
+            # Everything of the type, and (asking by id for every case's) the personal ones.
+            queries = ["?_count=100"] + ([f"?_count=100&_id={personal}"] if personal else [])
+            for query in queries:
+                asked = [r for r in of_type if "_id" not in query or r.person is not None]
+                url = route.url(resource_type=resource_type) + query
+                for token in EVERY_TOKEN:
+                    expected = {r.key for r in asked if r.visible_to(token)}
+                    expect = refusal(token) or both(status(200), _holds(expected, everything))
+                    yield Cell(token, "GET", url, expect)
 
 
 @dataclass(frozen=True)

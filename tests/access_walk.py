@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any, Protocol
 
 from flask import Flask
@@ -193,3 +194,22 @@ class Walker:
 
 def anonymous_or(who: str, expect: Expect) -> Expect:
     return to_login if who == ANONYMOUS else expect
+
+
+class _HiddenFields(HTMLParser):
+    """The hidden inputs of a page's forms, which a browser sends back (versions, tokens)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "input" and found.get("type") == "hidden" and found.get("name"):
+            self.fields[found["name"] or ""] = found.get("value") or ""
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    parser = _HiddenFields()
+    parser.feed(html)
+    return parser.fields

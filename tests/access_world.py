@@ -1,4 +1,5 @@
-"""The world the access matrix walks: organisations, users, tokens and cases in every relation.
+"""The worlds the access matrix and the audit walk ask in: organisations, users, tokens and
+cases in every relation (build_world), and one case for the audit walk (build_place).
 
 kommun K: units A1 (starts the cases) and A2; region R: B1 (invited to C, covered by the
 consent) and B2; kommun K2: D (takes no part in C; has its own case Y for C's person, under
@@ -316,4 +317,96 @@ def build_world(make: Factory) -> World:
             )
         ]
         + ["070-100 00 01", "Jonas Son"],
+    )
+
+
+# --- The audit walk's smaller world (tests/test_audit_walk.py) ---------------------------
+
+
+@dataclass
+class Place:
+    """The ids a walk names: one case through its plan, and what its routes need."""
+
+    case_id: int
+    person_id: int
+    identifier: str
+    meeting_id: int  # kallelse sent, not held
+    unsent_meeting_id: int
+    participant_id: int  # invited: cannot be removed
+    spare_id: int
+    version: int
+    new_case_id: int  # just opened: can be taken into preparation
+    unit_id: int
+    partner_unit_id: int
+    huvudman_id: int
+    activity_id: int
+    invitations: list[int]
+    user_id: int
+    admin_id: int
+    token: str
+
+
+def build_place(make: Factory) -> Place:
+    """One case of unit A1 through its plan (shared with B1), and what the walk's routes need."""
+    kommun = make.huvudman(name="Kommun K")
+    region = make.huvudman(HuvudmanKind.REGION, name="Region R")
+    unit, partner = make.unit(kommun, name="A1"), make.unit(region, name="B1")
+    user = make.user(unit)
+    admin = make.user(unit, role=Role.ADMINISTRATOR)
+    person = make.person(user, phone="070-100 00 01")
+    add_related_person(
+        person,
+        user=user,
+        kind=RelationKind.NARSTAENDE,
+        name="Jonas Son",
+        relation="son",
+        phone=None,
+        email=None,
+        address=None,
+    )
+    case = make.case(user, person)
+    furnished = furnish(case, user, [partner], spares_for=("A1",))
+    unsent = meetings.schedule_meeting(
+        case,
+        user=user,
+        starts_at=utcnow() + timedelta(days=40),
+        duration_minutes=30,
+        place="Mötesrum 3",
+        video_link=None,
+        participants=[p for p in case.participants if p.id == furnished.participant_id],
+    )
+    activity = handlingsplan.save_activity(
+        None,
+        identifier="W-2026-1",
+        title="Utveckla SIP",
+        description="",
+        year_from=2026,
+        year_to=2026,
+        malomraden=[],
+        sakomraden=[],
+        responsible_group=None,
+        status=ActivityStatus.BESLUTAD,
+    )
+    new_case = make.case(user, person)
+    token = issue_token(name="K", huvudman=kommun, read=True, write=True).secret
+    meeting = next(m for m in case.meetings if m.id == furnished.meeting_id)
+    make.commit()
+    return Place(
+        case_id=case.id,
+        person_id=person.id,
+        identifier=person.identifier,
+        meeting_id=furnished.meeting_id,
+        unsent_meeting_id=unsent.id,
+        participant_id=furnished.participant_id,
+        spare_id=furnished.spares["A1"],
+        version=furnished.version,
+        new_case_id=new_case.id,
+        unit_id=unit.id,
+        partner_unit_id=partner.id,
+        huvudman_id=kommun.id,
+        activity_id=activity.id,
+        invitations=[i.id for i in meeting.invitations],
+        user_id=user.id,
+        admin_id=admin.id,
+        token=token,
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import orjson
@@ -25,18 +24,11 @@ from werkzeug.test import TestResponse
 
 from sip_tracker import clock
 from sip_tracker.audit.models import AuditEvent
-from sip_tracker.auth.models import Role
 from sip_tracker.cases.models import SipCase
-from sip_tracker.db import db, utcnow
+from sip_tracker.db import db
 from sip_tracker.fhir import systems
-from sip_tracker.fhir.tokens import issue_token
-from sip_tracker.handlingsplan import services as handlingsplan
-from sip_tracker.handlingsplan.models import ActivityStatus
-from sip_tracker.meetings import services as meetings
-from sip_tracker.organizations.models import HuvudmanKind
-from sip_tracker.people.models import RelationKind
-from sip_tracker.people.services import add_related_person
-from tests.access_world import furnish
+from tests.access_walk import hidden_fields
+from tests.access_world import Place, build_place
 from tests.factories import Factory, login
 from tests.fhir_api.test_import import export, transaction
 from tests.test_access_matrix import ROUTES
@@ -54,94 +46,6 @@ READ_ACTIONS = {
 }
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-
-
-@dataclass
-class Place:
-    """The ids a walk names: one case through its plan, and what its routes need."""
-
-    case_id: int
-    person_id: int
-    identifier: str
-    meeting_id: int  # kallelse sent, not held
-    unsent_meeting_id: int
-    participant_id: int  # invited: cannot be removed
-    spare_id: int
-    version: int
-    new_case_id: int  # just opened: can be taken into preparation
-    unit_id: int
-    partner_unit_id: int
-    huvudman_id: int
-    activity_id: int
-    invitations: list[int]
-    user_id: int
-    admin_id: int
-    token: str
-
-
-def build(make: Factory) -> Place:
-    kommun = make.huvudman(name="Kommun K")
-    region = make.huvudman(HuvudmanKind.REGION, name="Region R")
-    unit, partner = make.unit(kommun, name="A1"), make.unit(region, name="B1")
-    user = make.user(unit)
-    admin = make.user(unit, role=Role.ADMINISTRATOR)
-    person = make.person(user, phone="070-100 00 01")
-    add_related_person(
-        person,
-        user=user,
-        kind=RelationKind.NARSTAENDE,
-        name="Jonas Son",
-        relation="son",
-        phone=None,
-        email=None,
-        address=None,
-    )
-    case = make.case(user, person)
-    furnished = furnish(case, user, [partner], spares_for=("A1",))
-    unsent = meetings.schedule_meeting(
-        case,
-        user=user,
-        starts_at=utcnow() + timedelta(days=40),
-        duration_minutes=30,
-        place="Mötesrum 3",
-        video_link=None,
-        participants=[p for p in case.participants if p.id == furnished.participant_id],
-    )
-    activity = handlingsplan.save_activity(
-        None,
-        identifier="W-2026-1",
-        title="Utveckla SIP",
-        description="",
-        year_from=2026,
-        year_to=2026,
-        malomraden=[],
-        sakomraden=[],
-        responsible_group=None,
-        status=ActivityStatus.BESLUTAD,
-    )
-    new_case = make.case(user, person)
-    token = issue_token(name="K", huvudman=kommun, read=True, write=True).secret
-    meeting = next(m for m in case.meetings if m.id == furnished.meeting_id)
-    make.commit()
-    return Place(
-        case_id=case.id,
-        person_id=person.id,
-        identifier=person.identifier,
-        meeting_id=furnished.meeting_id,
-        unsent_meeting_id=unsent.id,
-        participant_id=furnished.participant_id,
-        spare_id=furnished.spares["A1"],
-        version=furnished.version,
-        new_case_id=new_case.id,
-        unit_id=unit.id,
-        partner_unit_id=partner.id,
-        huvudman_id=kommun.id,
-        activity_id=activity.id,
-        invitations=[i.id for i in meeting.invitations],
-        user_id=user.id,
-        admin_id=admin.id,
-        token=token,
-    )
 
 
 @dataclass
@@ -421,25 +325,6 @@ WALK: dict[str, Visit] = {
 }
 
 
-class _HiddenFields(HTMLParser):
-    """The hidden inputs of a page's forms, which a browser sends back (versions, tokens)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "input" and found.get("type") == "hidden" and found.get("name"):
-            self.fields[found["name"] or ""] = found.get("value") or ""
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    parser = _HiddenFields()
-    parser.feed(html)
-    return parser.fields
-
-
 def _url(app: Flask, path: str, values: dict[str, Any]) -> str:
     [rule, *_] = [r for r in app.url_map.iter_rules() if r.rule == path]
     built = rule.build(values, append_unknown=False)
@@ -474,30 +359,29 @@ def walk(app: Flask, client: FlaskClient, place: Place, path: str) -> list[str]:
     if visit.who != "token":
         login(client, place.admin_id if visit.who == "admin" else place.user_id)
     visitor = Visitor(client, place.token if visit.who == "token" else None)
-    values = visit.values(place)
-    if visit.prepare is not None:
-        values = visit.prepare(visitor, place)
+    values = visit.prepare(visitor, place) if visit.prepare else visit.values(place)
     url = _url(app, path, values) + visit.query.format(**place.__dict__)
     case_id = values.get("case_id", place.case_id) if visit.names_case else None
-    problems = []
+    problems: list[str] = []
+
+    def note(step: str, problem: str | None) -> None:
+        if problem:
+            problems.append(f"{step}: {problem}")
 
     if visit.get and "GET" in _methods(app, path):
         response, rows = visitor.logged("GET", url, headers=visit.headers)
-        if response.status_code >= 400:
-            problems.append(f"GET {url}: answered {response.status_code}")
-        problems.append(
-            f"GET {url}: " + (_lacks(rows, place.person_id, case_id, change=False) or "")
-        )
+        step = f"GET {url} ({response.status_code})"
+        note(step, "refused" if response.status_code >= 400 else None)
+        note(step, _lacks(rows, place.person_id, case_id, change=False))
 
     if visit.refused is not None:
         response, rows = visitor.logged("POST", url, visit.refused(place), visit.headers)
         step = f"refused POST {url} ({response.status_code})"
-        if response.status_code not in (400, 409, 422):
-            problems.append(f"{step}: expected the form shown again with its errors")
-        problems.append(f"{step}: " + (_lacks(rows, place.person_id, case_id, change=False) or ""))
+        shown_again = response.status_code in (400, 409, 422)
+        note(step, None if shown_again else "expected the form shown again with its errors")
+        note(step, _lacks(rows, place.person_id, case_id, change=False))
         wrote = [r.action for r in rows if r.action not in READ_ACTIONS]
-        if wrote:
-            problems.append(f"{step}: a refused save logged changes {wrote}")
+        note(step, f"a refused save logged changes {wrote}" if wrote else None)
 
     if visit.saved is not None:
         save_values = visit.save_values(place) if visit.save_values else values
@@ -508,13 +392,10 @@ def walk(app: Flask, client: FlaskClient, place: Place, path: str) -> list[str]:
             data = {**hidden_fields(visitor.send("GET", page).get_data(as_text=True)), **data}
         response, rows = visitor.logged("POST", save_url, data, visit.headers)
         step = f"saving POST {save_url} ({response.status_code})"
-        if response.status_code >= 400:
-            problems.append(f"{step}: not saved")
+        note(step, "not saved" if response.status_code >= 400 else None)
         saved_case = save_values.get("case_id", case_id) if visit.names_case else None
-        problems.append(
-            f"{step}: " + (_lacks(rows, place.person_id, saved_case, change=True) or "")
-        )
-    return [p for p in problems if not p.endswith(": ")]
+        note(step, _lacks(rows, place.person_id, saved_case, change=True))
+    return problems
 
 
 @pytest.fixture(autouse=True)
@@ -546,6 +427,6 @@ def test_every_route_showing_or_changing_a_persons_data_is_walked(app: Flask) ->
 def test_each_read_and_change_of_a_persons_data_is_logged(
     path: str, app: Flask, client: FlaskClient, make: Factory
 ) -> None:
-    place = build(make)
+    place = build_place(make)
     problems = walk(app, client, place, path)
     assert not problems, "\n".join(problems)
