@@ -12,6 +12,7 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from sip_tracker import clock
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.codes import CaseRoleKind, Outcome, ParticipantKind
@@ -108,18 +109,18 @@ def full_case(make: Factory, activity: Activity, person: Person | None = None) -
         insatser=[plans.InsatsInput("Hemtjänst", user.unit.huvudman, user.unit)],
         atgarder=[],
         follow_up_method="SIP-möte",
-        follow_up_on=date.today(),
+        follow_up_on=clock.today(),
     )
     plans.establish_plan(case, user=user)
     plans.record_follow_up(
         case,
         user=user,
-        held_on=date.today(),
+        held_on=clock.today(),
         evaluations=[
             plans.EvaluationInput("goal", "Jag vill bo kvar hemma.", next(iter(Outcome))),
             plans.EvaluationInput("insats", "Hemtjänst", next(iter(Outcome))),
         ],
-        next_follow_up_on=date.today() + timedelta(days=90),
+        next_follow_up_on=clock.today() + timedelta(days=90),
         notes=None,
     )
     db.session.add(CaseActivity(case_id=case.id, activity_id=activity.id))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from sip_tracker import clock
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.cases import services
 from sip_tracker.cases.models import SipCase
@@ -144,7 +144,7 @@ def withdraw(client: FlaskClient, world: World, case_id: int | None = None) -> N
     login(client, coordinator)
     response = client.post(
         f"/cases/{case_id}/consent/withdraw",
-        data={"withdrawn_on": date.today().isoformat(), "note": ""},
+        data={"withdrawn_on": clock.today().isoformat(), "note": ""},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
 
