@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the application: config, extensions, blueprints, handlers."""
-    from sip_tracker import cli, errors, i18n, security, web
+    from sip_tracker import cli, errors, guards, i18n, security, web
     from sip_tracker.config import engine_options, load_config
     from sip_tracker.db import db
     from sip_tracker.extensions import csrf, limiter, login_manager, migrate
@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
 
+    guards.init_app(app)  # first: its converter and its check come before all else
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
