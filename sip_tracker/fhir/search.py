@@ -152,16 +152,17 @@ def parse(resource_type: str, args: list[tuple[str, str]]) -> Search:
                     code="not-supported",
                 )
             search.includes.append(INCLUDES[value])
-        elif name in ("_format", "_summary"):
-            if name == "_summary" and value != "false":
-                raise FhirError(400, "_summary is not supported", code="not-supported")
-            if name == "_format" and value not in (
-                "json",
-                "application/fhir+json",
-                "application/json",
-            ):
-                raise FhirError(406, f"_format={value}: only JSON is served", code="not-supported")
+        elif name == "_summary" and value != "false":
+            raise FhirError(400, "_summary is not supported", code="not-supported")
+        elif name == "_format":
+            check_format(value)
     return search
+
+
+def check_format(value: str) -> None:
+    """_format names JSON, or the answer is a 406."""
+    if value not in ("json", "application/fhir+json", "application/json"):
+        raise FhirError(406, f"_format={value}: only JSON is served", code="not-supported")
 
 
 def _patient_reference(text: str, name: str) -> str:

@@ -223,3 +223,10 @@ def test_the_public_conformance_resources_may_be_cached(client):
         response = client.get(path)
         assert response.status_code == 200, path
         assert "no-store" not in response.headers.get("Cache-Control", ""), path
+
+
+def test_a_conformance_search_in_another_format_is_406_as_every_search(client, api: Api, world):
+    # It answered JSON to _format=xml (found by Schemathesis against the description).
+    for path in ("/fhir/StructureDefinition?_format=xml", "/fhir/CodeSystem?_format=%C2%AE"):
+        assert "_format" in outcome(client.get(path), 406)
+    assert "_format" in outcome(api.get("CarePlan?_format=xml"), 406)
