@@ -11,6 +11,7 @@ from typing import Any
 
 # Longest SIP_FHIR_EXPORT_TTL_HOURS: 100 years (beyond that the expiry date overflows).
 MAX_EXPORT_TTL_HOURS = 876_600
+MAX_RETENTION_YEARS = 100
 
 
 class ConfigError(RuntimeError):
@@ -33,6 +34,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
     export_ttl_hours = _export_ttl_hours(os.environ.get("SIP_FHIR_EXPORT_TTL_HOURS", "24"))
     max_body = _byte_count("SIP_MAX_CONTENT_LENGTH", 1024 * 1024)
     max_fhir_body = _byte_count("SIP_FHIR_MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
+    retention_years = _retention_years(os.environ.get("SIP_RETENTION_YEARS", "10"))
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "sip_tracker.db")
     )
@@ -65,6 +67,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "FHIR_MAX_CONTENT_LENGTH": max_fhir_body,
         # Strict-Transport-Security on every answer, not only those that came over HTTPS.
         "HSTS": production,
+        # Gallring (`flask gallra`): cases that ended this many years ago are deleted.
+        "RETENTION_YEARS": retention_years,
     }
 
 
@@ -96,6 +100,24 @@ def _byte_count(name: str, default: int) -> int:
     if not (text.isascii() and text.isdigit() and int(text) > 0):
         raise ConfigError(f"{name} must be a number of bytes above 0, not {text!r}")
     return int(text)
+
+
+def _retention_years(text: str) -> int:
+    """SIP_RETENTION_YEARS as whole years from 1 to 100; ConfigError otherwise.
+
+    The default, 10, is the longer of the two principals' minimums: patientdatalagen keeps
+    a health record at least ten years after its last entry, socialtjänstlagen has social
+    services records gallrade five years after it. The tracker is a coordination copy (each
+    principal documents the SIP in its own records), but it must not delete what either
+    principal may still need: ten years covers both.
+    """
+    years = text.strip()
+    if not (years.isascii() and years.isdigit() and 1 <= int(years) <= MAX_RETENTION_YEARS):
+        raise ConfigError(
+            f"SIP_RETENTION_YEARS must be a whole number of years from 1 to "
+            f"{MAX_RETENTION_YEARS}, not {text!r}"
+        )
+    return int(years)
 
 
 def _development_secret(instance: Path) -> str:

@@ -16,6 +16,8 @@ from enum import StrEnum
 from flask_babel import gettext as _
 from stdnum import luhn
 
+from sip_tracker import clock
+
 # ASCII digits only: \d also matches other scripts' digits (٣, ３), which int() reads but the
 # Luhn check and the database's 12 digits do not.
 _SHAPE = re.compile(
@@ -45,7 +47,7 @@ class PersonalIdentifier:
 
 def parse_identifier(text: str, today: date | None = None) -> PersonalIdentifier:
     """Parse a personnummer or samordningsnummer in any common written form."""
-    today = today or date.today()
+    today = today or clock.today()
     compact = re.sub(r"\s", "", text or "")
     if not compact:
         raise InvalidIdentifier(_("Ange ett personnummer eller samordningsnummer."))
