@@ -15,9 +15,7 @@ from sip_tracker.audit.models import AuditEvent
 from sip_tracker.db import db
 from sip_tracker.fhir import bulk, systems
 from tests.fhir_api.conftest import Api, World
-from tests.fhir_api.test_import import export, golden, kommun_token, row_counts, transaction
-
-__all__ = ["golden", "kommun_token"]  # fixtures, used by name
+from tests.fhir_api.test_import import export, row_counts, transaction
 
 
 def careplan(world: World) -> str:
