@@ -39,11 +39,19 @@ class DatabaseId(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
+def database_id(text: str) -> int | None:
+    """The id that text names, if a row could have it: ASCII digits up to MAX_ID."""
+    if len(text) <= len(str(MAX_ID)) and text.isascii() and text.isdigit():
+        value = int(text)
+        return value if value <= MAX_ID else None
+    return None
+
+
 def database_int(text: str) -> int:
     """A query argument as an id-sized integer; ValueError otherwise (the `type=` of args)."""
-    value = int(text)
-    if not 0 <= value <= MAX_ID:
-        raise ValueError(f"{text!r} is out of range")
+    value = database_id(text)
+    if value is None:
+        raise ValueError(f"{text!r} is no id")
     return value
 
 

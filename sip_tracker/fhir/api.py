@@ -22,7 +22,7 @@ from sip_tracker.fhir.models import ApiToken, StoredResource
 from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError, outcome_response
 from sip_tracker.fhir.read import read_stored
 from sip_tracker.fhir.tokens import token_for
-from sip_tracker.guards import MAX_ID
+from sip_tracker.guards import database_id
 from sip_tracker.people.identifiers import InvalidIdentifier, parse_identifier
 from sip_tracker.people.models import Person
 
@@ -293,11 +293,8 @@ def _query(search: fhir_search.Search) -> Select[tuple[StoredResource]]:
 
 def _person_pk(logical_id: str) -> int | None:
     prefix = systems.patient_id(0)[:-1]
-    digits = logical_id[len(prefix) :]
-    if logical_id.startswith(prefix) and digits.isascii() and digits.isdigit():
-        pk = int(digits)
-        return pk if pk <= MAX_ID else None  # no such person: the database holds none
-    return None
+    # Beyond the database's integers there is no such person (and no query to make).
+    return database_id(logical_id[len(prefix) :]) if logical_id.startswith(prefix) else None
 
 
 def _people_by_identifier(identifiers: list[tuple[str | None, str]]) -> set[int]:

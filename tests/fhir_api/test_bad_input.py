@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,37 @@ def test_a_conformance_search_in_another_format_is_406_as_every_search(client, a
     for path in ("/fhir/StructureDefinition?_format=xml", "/fhir/CodeSystem?_format=%C2%AE"):
         assert "_format" in outcome(client.get(path), 406)
     assert "_format" in outcome(api.get("CarePlan?_format=xml"), 406)
+
+
+# --- Ids beyond the database's integers -----------------------------------------------------
+
+
+@pytest.mark.parametrize("too_big", [2**31, 2**63, 10**30])
+def test_a_patient_reference_beyond_any_id_finds_nothing(api: Api, world: World, too_big: int):
+    response = api.get(f"CarePlan?patient=person-{too_big}")
+    assert response.status_code == 200
+    assert response.get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("too_big", [2**31, 2**63, 10**30])
+def test_an_imported_bundle_naming_ids_beyond_any_row_is_refused_not_an_error(
+    client, golden, kommun_token, too_big
+):
+    resources = export(golden.case)
+    plan = next(r for r in resources if r["resourceType"] == "CarePlan")
+    for identifier in plan.get("identifier", []):
+        if identifier.get("system") == systems.SIP_CASE_ID:
+            identifier["value"] = str(too_big)
+    bundle = transaction(resources)
+    bundle["entry"] = [
+        {**entry, "fullUrl": entry["fullUrl"].replace("/unit-", f"/unit-{too_big}")}
+        for entry in bundle["entry"]
+    ]
+    response = post(client, kommun_token, orjson.dumps(bundle))
+    assert response.status_code < 500
+    for kind, key in (("Organization", "unit-"), ("CarePlan", "sip-")):
+        again = copy.deepcopy(resources)
+        for resource in again:
+            if resource["resourceType"] == kind and resource["id"].startswith(key):
+                resource["id"] = f"{key}{too_big}"
+        assert post(client, kommun_token, orjson.dumps(transaction(again))).status_code < 500
