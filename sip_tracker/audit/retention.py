@@ -1,5 +1,5 @@
 """The access log is kept five years, then deleted by age alone, whatever the rows name
-(issue 8; on PostgreSQL a trigger on audit_event refuses any other delete)."""
+(issue 8; triggers on audit_event refuse any other delete, append_only.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import Select, delete, func, select
 
+from sip_tracker.audit.append_only import RETENTION_YEARS
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.db import db
 
-LOG_YEARS = 5
+# The triggers (append_only.py) refuse to delete anything younger.
+LOG_YEARS = RETENTION_YEARS
 
 
 def old_log_rows(cutoff: datetime) -> Select[tuple[int]]:

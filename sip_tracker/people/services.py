@@ -13,6 +13,10 @@ from sip_tracker.errors import DomainError
 from sip_tracker.people.identifiers import parse_identifier
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 
+# The log's detail when the marking of skyddade personuppgifter changes (shown in words).
+PROTECTED_ON = "protected_identity:on"
+PROTECTED_OFF = "protected_identity:off"
+
 
 def person_by_identifier(identifier: str) -> Person | None:
     digits = parse_identifier(identifier).digits
@@ -60,14 +64,20 @@ def update_person(
     phone: str | None,
     email: str | None,
     address: str | None,
+    protected_identity: bool | None = None,
 ) -> None:
+    """Change the person's details; protected_identity None leaves the marking as it is."""
     person.given_name = given_name.strip()
     person.family_name = family_name.strip()
     person.phone = (phone or "").strip() or None
     person.email = (email or "").strip() or None
     person.address = (address or "").strip() or None
+    detail = None
+    if protected_identity is not None and protected_identity != person.protected_identity:
+        person.protected_identity = protected_identity
+        detail = PROTECTED_ON if protected_identity else PROTECTED_OFF
     db.session.flush()
-    record("person.update", user=user, person_id=person.id)
+    record("person.update", user=user, person_id=person.id, detail=detail)
     person_changed(person)
 
 
