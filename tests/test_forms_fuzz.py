@@ -337,7 +337,12 @@ def all_forms(app: Flask, client: FlaskClient, demo: dict[str, Any]) -> dict[tup
             client, coordinator, [f"/cases/{case_id}"], (f"/cases/{case_id}", "/people/")
         )
     coordinator = demo["cases"][0][1]
-    found += crawl(client, coordinator, ["/", "/cases/new", "/indicators"], ("/cases/new",))
+    found += crawl(
+        client,
+        coordinator,
+        ["/", "/cases/new", "/indicators", "/account/password"],
+        ("/cases/new", "/account/"),
+    )
     found += crawl(
         client,
         demo["admin"],
