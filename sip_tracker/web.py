@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, Response, render_template
+from sqlalchemy.orm.exc import StaleDataError
 
 from sip_tracker.db import commit, db
-from sip_tracker.errors import DomainError
+from sip_tracker.errors import DomainError, StaleVersion
 from sip_tracker.forms import show_error
+from sip_tracker.versions import concurrent_save_message
 
 T = TypeVar("T")
 
@@ -28,20 +30,35 @@ def attempt(form: Any, change: Callable[[], T], default_field: str | None = None
 
     If the service refuses (a DomainError), only its own changes are undone: the message
     goes on the form, the user's input stays, and the audit row for the read remains.
+    A save refused because someone else saved first (StaleVersion, or the database's own
+    version check when both saved at once) marks the form `stale`: page() answers 409.
     The request commits after the view (init_app).
     """
     try:
         with db.session.begin_nested():
             result = change()
+    except StaleDataError:
+        return _stale(form, StaleVersion(concurrent_save_message()))
+    except StaleVersion as error:
+        return _stale(form, error)
     except DomainError as error:
         show_error(form, error, default_field)
         return Done(ok=False)
     return Done(ok=True, value=result)
 
 
+def _stale(form: Any, error: StaleVersion) -> Done[Any]:
+    """The message above the form (it concerns the whole form), and a 409 from page()."""
+    show_error(form, error)
+    form.stale = True
+    return Done(ok=False)
+
+
 def page(template: str, form: Any = None, **context: Any) -> tuple[str, int]:
-    """Render; 422 when the form has errors."""
+    """Render; 409 when a save was refused as stale, 422 when the form has other errors."""
     html = render_template(template, form=form, **context)
+    if form is not None and getattr(form, "stale", False):
+        return html, 409
     status = 422 if form is not None and form.errors else 200
     return html, status
 

@@ -237,6 +237,7 @@ def test_editing_an_activity_keeps_its_identifier(client, admin, plan):
             "year_from": "2024",
             "year_to": "2025",
             "status": "pagaende",
+            "lock_version": "1",
         },
     )
     assert response.status_code == 302
@@ -290,6 +291,7 @@ def test_administrators_edit_malomraden_inriktningar_and_sakomraden(client, admi
             data={
                 "malomrade_id": str(plan["malomrade"].id),
                 "title": "Primärvården som nav för alla",
+                "lock_version": "1",
             },
         ).status_code
         == 302
@@ -300,7 +302,8 @@ def test_administrators_edit_malomraden_inriktningar_and_sakomraden(client, admi
     assert missing.status_code == 422 and "Välj ett målområde i listan." in html(missing)
     assert (
         client.post(
-            "/handlingsplan/sakomraden/aldre/andra", data={"title": "Äldres hälsa (ny rubrik)"}
+            "/handlingsplan/sakomraden/aldre/andra",
+            data={"title": "Äldres hälsa (ny rubrik)", "lock_version": "1"},
         ).status_code
         == 302
     )

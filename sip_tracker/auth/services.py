@@ -16,6 +16,7 @@ from sip_tracker.auth.passwords import (
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.organizations.models import Unit
+from sip_tracker.versions import save_version
 
 
 def normalise_email(email: str) -> str:
@@ -67,8 +68,10 @@ def update_user(
     active: bool,
     reviewed_units: list[Unit],
     password: str | None = None,
+    lock_version: int | None = None,
 ) -> None:
     """Change an account; administrators cannot lock themselves out."""
+    save_version(user, user=acting_user, lock_version=lock_version, what=_("användaren"))
     if acting_user is not None and user.id == acting_user.id:
         if role != Role.ADMINISTRATOR:
             raise DomainError(_("Du kan inte ta bort din egen administratörsroll."), "role")

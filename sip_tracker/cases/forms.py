@@ -37,7 +37,13 @@ from sip_tracker.cases.codes import (
     Origin,
     ParticipantKind,
 )
-from sip_tracker.forms import MultiCheckboxField, UnitSelectField, choices, optional_int
+from sip_tracker.forms import (
+    MultiCheckboxField,
+    UnitSelectField,
+    choices,
+    optional_int,
+    version_field,
+)
 from sip_tracker.people.forms import PersonFields, identifier_field
 
 
@@ -83,7 +89,7 @@ class NewCaseForm(FlaskForm, PersonFields, CaseFields):
 
 
 class CaseDetailsForm(FlaskForm, CaseFields):
-    pass
+    lock_version = version_field()
 
 
 class ConsentForm(FlaskForm):
@@ -143,6 +149,7 @@ class KartlaggningForm(FlaskForm):
         description=_l("Skriv med personens egna ord."),
     )
     needs = FieldList(FormField(NeedForm), min_entries=1)
+    lock_version = version_field()
 
 
 class ParticipantForm(FlaskForm):
@@ -176,6 +183,7 @@ class RoleForm(FlaskForm):
     person_name = StringField(
         _l("Namn"), validators=[DataRequired(_l("Ange namnet på personen.")), Length(max=160)]
     )
+    lock_version = version_field()
 
 
 class ReasonForm(FlaskForm):

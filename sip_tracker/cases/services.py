@@ -33,6 +33,7 @@ from sip_tracker.db import db
 from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
+from sip_tracker.versions import save_version
 
 
 def create_case(
@@ -86,7 +87,10 @@ def update_case_details(
     utskrivningsklar_on: date | None,
     sakomraden: Iterable[Sakomrade],
     need_description: str,
+    lock_version: int | None = None,
 ) -> None:
+    """Change why the case exists and what it is about, unless someone saved it meanwhile."""
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
     if origin == Origin.UTSKRIVNING and utskrivningsklar_on is None:
         raise DomainError(_("Ange datum för utskrivningsklar när SIP:en gäller utskrivning."))
     case.origin = origin
@@ -108,9 +112,20 @@ def start_preparation(case: SipCase, *, user: User) -> None:
 
 
 def set_role(
-    case: SipCase, *, user: User, kind: CaseRoleKind, unit: Unit, person_name: str
+    case: SipCase,
+    *,
+    user: User,
+    kind: CaseRoleKind,
+    unit: Unit,
+    person_name: str,
+    lock_version: int | None = None,
 ) -> CaseRole:
-    """Name the unit and person holding a role (mötesledare, huvudansvarig, …)."""
+    """Name the unit and person holding a role (mötesledare, huvudansvarig, …).
+
+    The roles are the case's: its version also guards two colleagues naming the same role
+    at once (the second would otherwise break the one-role-per-kind constraint).
+    """
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
     person_name = person_name.strip()
     if not person_name:
         raise DomainError(_("Ange namnet på personen som har rollen."))
@@ -215,9 +230,15 @@ class NeedInput:
 
 
 def save_kartlaggning(
-    case: SipCase, *, user: User, what_matters: str, needs: Sequence[NeedInput]
+    case: SipCase,
+    *,
+    user: User,
+    what_matters: str,
+    needs: Sequence[NeedInput],
+    lock_version: int | None = None,
 ) -> None:
     """Save the person's own words on what matters, and the needs per life area."""
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
     case.what_matters = what_matters.strip()
     case.needs = [
         Need(

@@ -12,6 +12,7 @@ from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.people.identifiers import parse_identifier
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
+from sip_tracker.versions import save_version
 
 
 def person_by_identifier(identifier: str) -> Person | None:
@@ -59,7 +60,10 @@ def update_person(
     phone: str | None,
     email: str | None,
     address: str | None,
+    lock_version: int | None = None,
 ) -> None:
+    """Change the person's name and contact details, unless someone saved them meanwhile."""
+    save_version(person, user=user, lock_version=lock_version, what=_("personuppgifterna"))
     person.given_name = given_name.strip()
     person.family_name = family_name.strip()
     person.phone = (phone or "").strip() or None

@@ -14,6 +14,7 @@ from sip_tracker.auth.models import Role
 from sip_tracker.cases.access import visible_to
 from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db
+from sip_tracker.forms import version_field
 from sip_tracker.people import services
 from sip_tracker.people.forms import PersonFields, RelatedPersonFields
 from sip_tracker.people.models import Person, RelationKind
@@ -23,7 +24,7 @@ bp = Blueprint("people", __name__, url_prefix="/people")
 
 
 class PersonForm(FlaskForm, PersonFields):
-    pass
+    lock_version = version_field()
 
 
 class RelatedPersonForm(FlaskForm, RelatedPersonFields):
@@ -100,6 +101,7 @@ def edit(person_id: int) -> Response | tuple[str, int]:
                 phone=form.phone.data,
                 email=form.email.data,
                 address=form.address.data,
+                lock_version=form.lock_version.data,
             ),
         )
         if done.ok:
