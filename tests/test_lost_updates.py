@@ -24,6 +24,7 @@ from sip_tracker.db import db
 from sip_tracker.errors import StaleVersion
 from sip_tracker.handlingsplan.models import (
     Activity,
+    CaseActivity,
     Malomrade,
     PlanSakomrade,
     StrategiskInriktning,
@@ -202,6 +203,15 @@ FORMS = [
         "mötet",
     ),
     Form(
+        "case's action plan activities",
+        lambda w: f"/cases/{w.case}/handlingsplan",
+        lambda w, v: {"activity_ids": [str(_activity_id())] if v == "linked" else []},
+        lambda w: "linked" if _linked(w) else "not linked",
+        "ärendet",
+        values=("not linked", "linked"),  # the second one's ticked box stays ticked
+        shown=lambda value: " checked>" if value == "linked" else "",
+    ),
+    Form(
         "user",
         lambda w: f"/admin/users/{w.colleague}",
         lambda w, v: {"name": v, "role": "samordnare", "unit_id": str(w.partner), "active": "y"},
@@ -269,6 +279,20 @@ def _answer(world: World) -> str:
     answer = db.session.get_one(Meeting, world.meeting).invitations[0].response.value
     db.session.rollback()
     return answer
+
+
+def _activity_id() -> int:
+    found = db.session.scalars(select(Activity.id).where(Activity.identifier == "2024-sip")).one()
+    db.session.rollback()
+    return found
+
+
+def _linked(world: World) -> bool:
+    db.session.expire_all()
+    query = select(CaseActivity).where(CaseActivity.case_id == world.case)
+    found = db.session.scalars(query).first() is not None
+    db.session.rollback()
+    return found
 
 
 def _activity_description() -> str:

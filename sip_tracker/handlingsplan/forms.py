@@ -152,3 +152,4 @@ class CaseActivitiesForm(FlaskForm):
             " kopplas till fler ärenden."
         ),
     )
+    lock_version = version_field()

@@ -298,11 +298,19 @@ def save_activity(
 # Cases -------------------------------------------------------------------------------
 
 
-def link_activities(case: SipCase, *, user: User, activities: Sequence[Activity]) -> None:
+def link_activities(
+    case: SipCase,
+    *,
+    user: User,
+    activities: Sequence[Activity],
+    lock_version: int | None = None,
+) -> None:
     """Set the activities of the plan a case is counted towards.
 
-    An activity that has ended can keep its links but takes no new ones.
+    An activity that has ended can keep its links but takes no new ones. The links are the
+    case's: its version keeps a colleague's choice from being undone unseen.
     """
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
     current = {
         link.activity_id: link
         for link in db.session.scalars(select(CaseActivity).where(CaseActivity.case_id == case.id))

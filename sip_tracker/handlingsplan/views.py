@@ -291,14 +291,21 @@ def case_activities(case_id: int) -> Response | tuple[str, int]:
     codes = [s.code.value for s in case.sakomraden]
     suggested = set(db.session.scalars(queries.suggested_activity_ids(codes)))
     form = CaseActivitiesForm(
-        data={"activity_ids": [a.id for a in linked]} if request.method == "GET" else None
+        data={"activity_ids": [a.id for a in linked], "lock_version": case.lock_version}
+        if request.method == "GET"
+        else None
     )
     form.activity_ids.choices = choices((a.id, a.title) for a in available)
     if form.validate_on_submit():
         chosen = [a for a in available if a.id in set(form.activity_ids.data or [])]
         done = attempt(
             form,
-            lambda: services.link_activities(case, user=current_user, activities=chosen),
+            lambda: services.link_activities(
+                case,
+                user=current_user,
+                activities=chosen,
+                lock_version=form.lock_version.data,
+            ),
             "activity_ids",
         )
         if done.ok:
