@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from stdnum import luhn
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role, User
-from sip_tracker.auth.passwords import hash_password
 from sip_tracker.auth.services import create_user
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.codes import (
@@ -42,7 +42,7 @@ from sip_tracker.i18n import to_utc
 from sip_tracker.meetings import services as meetings
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
-from sip_tracker.people.services import create_person
+from sip_tracker.people.services import add_related_person, create_person
 from sip_tracker.plans import services as plans
 
 DEMO_PASSWORD = "demo-losenord-2026"
@@ -353,14 +353,9 @@ def _moment(day: date, hour: int = 10) -> datetime:
     return to_utc(datetime.combine(day, time(hour, 0)))
 
 
-def _stamp(case: SipCase, day: date) -> None:
-    """Date the latest stage change, so the history reads like real work over weeks."""
-    case.events[-1].at = _moment(day, 9)
-
-
 def load_demo_data(today: date | None = None) -> tuple[int, int]:
     """Create the demo users and cases; the caller commits."""
-    today = today or date.today()
+    today = today or clock.today()
     users: dict[str, User] = {}
     for spec in DEMO_USERS:
         users[spec.email] = create_user(
@@ -412,14 +407,16 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
         address=None,
     )
     child = person.is_child_on(today)
-    relative = RelatedPerson(
+    relative = add_related_person(
+        person,
+        user=user,
         kind=RelationKind.VARDNADSHAVARE if child else RelationKind.NARSTAENDE,
         name=f"{'Maria' if child else 'Jonas'} {spec.family}",
         relation="mamma" if child else "son",
         phone="073-765 43 21",
+        email=None,
+        address=None,
     )
-    person.related.append(relative)
-    db.session.flush()
 
     start = today - timedelta(days=spec.days_ago)
     case = cases.create_case(
@@ -429,20 +426,27 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
         utskrivningsklar_on=start if spec.origin == Origin.UTSKRIVNING else None,
         sakomraden=[spec.sakomrade],
         need_description=f"{spec.given} behöver samordnade insatser från kommun och region.",
+        at=_moment(start, 8),
     )
-    case.created_at = case.events[-1].at = _moment(start, 8)
     if spec.stage == Stage.BEHOV_IDENTIFIERAT:
         return case
     if spec.stage == Stage.AVBRUTEN:
-        cases.abort_case(case, user=user, reason="Personen flyttade till en annan region.")
-        _stamp(case, start + timedelta(days=5))
+        cases.abort_case(
+            case,
+            user=user,
+            reason="Personen flyttade till en annan region.",
+            at=_moment(start + timedelta(days=5)),
+        )
         return case
 
-    cases.start_preparation(case, user=user)
-    _stamp(case, start)
+    cases.start_preparation(case, user=user, at=_moment(start, 9))
     if spec.stage == Stage.AVBOJD:
-        cases.decline_case(case, user=user, reason="Personen vill inte ha en SIP just nu.")
-        _stamp(case, start + timedelta(days=3))
+        cases.decline_case(
+            case,
+            user=user,
+            reason="Personen vill inte ha en SIP just nu.",
+            at=_moment(start + timedelta(days=3)),
+        )
         return case
 
     partner = _unit(spec.partner_unit)
@@ -478,9 +482,9 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
         video_link=None,
         participants=[unit_participant, relative_participant],
     )
-    meetings.send_kallelse(case, meeting, user=user)
-    meeting.kallelse_sent_at = _moment(min(start + timedelta(days=2), today), 11)
-    _stamp(case, min(start + timedelta(days=2), today))
+    meetings.send_kallelse(
+        case, meeting, user=user, at=_moment(min(start + timedelta(days=2), today), 11)
+    )
     for invitation in meeting.invitations:
         meetings.record_response(case, invitation, user=user, response=Response.KOMMER)
     if spec.stage == Stage.KALLAD:
@@ -495,7 +499,6 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
         attended={i.id: True for i in meeting.invitations},
         notes="Personen berättade om sin vardag. Alla parter var överens om insatserna.",
     )
-    _stamp(case, meeting_day)
     if spec.stage == Stage.MOTE_HALLET:
         return case
 
@@ -525,9 +528,7 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
         follow_up_method="Uppföljande SIP-möte med alla parter.",
         follow_up_on=first_follow_up,
     )
-    version = plans.establish_plan(case, user=user)
-    version.established_at = _moment(meeting_day, 15)
-    _stamp(case, meeting_day)
+    version = plans.establish_plan(case, user=user, at=_moment(meeting_day, 15))
     if spec.stage == Stage.PLAN_FASTSTALLD:
         return case
 
@@ -545,13 +546,17 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
         next_follow_up_on=held + timedelta(days=90),
         notes="Insatserna fungerar, sömnen är bättre.",
         today=today,
+        at=_moment(held, 9),
     )
-    _stamp(case, held)
     if spec.stage == Stage.UPPFOLJNING:
         return case
 
-    cases.close_case(case, user=user, reason="Målen är uppnådda.")
-    _stamp(case, min(held + timedelta(days=30), today))
+    cases.close_case(
+        case,
+        user=user,
+        reason="Målen är uppnådda.",
+        at=_moment(min(held + timedelta(days=30), today), 9),
+    )
     return case
 
 
@@ -655,22 +660,19 @@ def load_demo_history(today: date | None = None, cases: int = 240) -> int:
     Made by coordinators who have left (inactive accounts, no login), at units where no
     demo user works. Seeded, so every run makes the same history relative to today.
     """
-    today = today or date.today()
+    today = today or clock.today()
     rng = random.Random(2024)
     coordinators = []
-    nobody_knows = hash_password(secrets.token_urlsafe(24))  # no one logs in as them
     for index, (unit_name, sakomrade) in enumerate(HISTORY_UNITS, start=1):
-        user = User(
+        user = create_user(
             email=f"tidigare.samordnare{index}@sip.example",
             name=f"Tidigare samordnare {index}",
-            password_hash=nobody_knows,
+            password=secrets.token_urlsafe(24),  # no one logs in as them
             role=Role.SAMORDNARE,
             unit=_unit(unit_name),
             active=False,
         )
-        db.session.add(user)
         coordinators.append((user, sakomrade))
-    db.session.flush()
     activity = db.session.scalar(select(Activity).where(Activity.identifier == SIP_ACTIVITY))
     taken = set(db.session.scalars(select(Person.identifier)))
     for number in range(cases):
@@ -704,13 +706,16 @@ def _history_case(
         address=None,
     )
     child = person.is_child_on(today)
-    relative = RelatedPerson(
+    relative = add_related_person(
+        person,
+        user=user,
         kind=RelationKind.VARDNADSHAVARE if child else RelationKind.NARSTAENDE,
         name=f"{rng.choice(GIVEN)} {person.family_name}",
         relation="förälder" if child else "närstående",
+        phone=None,
+        email=None,
+        address=None,
     )
-    person.related.append(relative)
-    db.session.flush()
     start = today - timedelta(days=rng.randint(20, 560))
     discharge = sakomrade == Sakomrade.ALDRE and rng.random() < 0.7
     case = cases.create_case(
@@ -720,18 +725,19 @@ def _history_case(
         utskrivningsklar_on=start if discharge else None,
         sakomraden=[sakomrade],
         need_description="Behöver samordnade insatser från kommun och region.",
+        at=_moment(start, 8),
     )
-    case.created_at = case.events[-1].at = _moment(start, 8)
-    cases.start_preparation(case, user=user)
-    _stamp(case, start)
+    cases.start_preparation(case, user=user, at=_moment(start, 9))
     fate = rng.random()
     if fate < 0.07:
-        cases.decline_case(case, user=user, reason="Personen vill inte ha en SIP.")
-        _stamp(case, min(start + timedelta(days=rng.randint(1, 5)), today))
+        ended = min(start + timedelta(days=rng.randint(1, 5)), today)
+        cases.decline_case(
+            case, user=user, reason="Personen vill inte ha en SIP.", at=_moment(ended, 9)
+        )
         return case
     if fate < 0.11:
-        cases.abort_case(case, user=user, reason="Personen flyttade.")
-        _stamp(case, min(start + timedelta(days=rng.randint(2, 10)), today))
+        ended = min(start + timedelta(days=rng.randint(2, 10)), today)
+        cases.abort_case(case, user=user, reason="Personen flyttade.", at=_moment(ended, 9))
         return case
     region = user.unit.huvudman.kind == "region"
     partner = _unit(rng.choice(HISTORY_KOMMUN_PARTNERS if region else HISTORY_REGION_PARTNERS))
@@ -757,9 +763,7 @@ def _history_case(
         video_link=None,
         participants=[unit_participant, relative_participant],
     )
-    meetings.send_kallelse(case, meeting, user=user)
-    meeting.kallelse_sent_at = _moment(sent_day, 11)
-    _stamp(case, sent_day)
+    meetings.send_kallelse(case, meeting, user=user, at=_moment(sent_day, 11))
     if meeting_day >= today:
         return case
     meetings.record_meeting_held(
@@ -774,7 +778,6 @@ def _history_case(
         },
         notes=None,
     )
-    _stamp(case, meeting_day)
     cases.set_role(
         case, user=user, kind=CaseRoleKind.HUVUDANSVARIG, unit=user.unit, person_name=user.name
     )
@@ -797,9 +800,7 @@ def _history_case(
         follow_up_method="Uppföljande SIP-möte.",
         follow_up_on=due,
     )
-    version = plans.establish_plan(case, user=user)
-    version.established_at = _moment(meeting_day, 15)
-    _stamp(case, meeting_day)
+    version = plans.establish_plan(case, user=user, at=_moment(meeting_day, 15))
     timing = rng.random()
     if timing < 0.06:
         return case  # never followed up: overdue
@@ -824,10 +825,9 @@ def _history_case(
         next_follow_up_on=held + timedelta(days=90),
         notes=None,
         today=today,
+        at=_moment(held, 9),
     )
-    _stamp(case, held)
     closed = held + timedelta(days=rng.randint(0, 20))
     if rng.random() < 0.75 and closed < today:
-        cases.close_case(case, user=user, reason="Målen är uppnådda.")
-        _stamp(case, closed)
+        cases.close_case(case, user=user, reason="Målen är uppnådda.", at=_moment(closed, 9))
     return case

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
+from sip_tracker.clock import STOCKHOLM
 from sip_tracker.extensions import babel
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def select_locale() -> str:

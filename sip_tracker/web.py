@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, g, render_template, request
+from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from sip_tracker.audit.services import record
 from sip_tracker.db import commit, db
 from sip_tracker.errors import DomainError, StaleVersion
 from sip_tracker.forms import show_error
@@ -54,8 +56,28 @@ def _stale(form: Any, error: StaleVersion) -> Done[Any]:
     return Done(ok=False)
 
 
+def log_read(action: str, *, person_id: int, case_id: int | None = None) -> None:
+    """Log that the current user reads a person's data.
+
+    A GET shows it, so it is logged now. Another method (a form sent) shows it only when the
+    answer is a page (page(): the form refused and shown again); a save that redirects is
+    logged by its service as a change instead.
+    """
+    if request.method == "GET":
+        record(action, user=current_user, person_id=person_id, case_id=case_id)
+    else:
+        g.read_if_shown = (action, person_id, case_id)
+
+
 def page(template: str, form: Any = None, **context: Any) -> tuple[str, int]:
-    """Render; 409 when a save was refused as stale, 422 when the form has other errors."""
+    """Render; 409 when a save was refused as stale, 422 when the form has other errors.
+
+    What the page shows is logged (log_read).
+    """
+    shown = g.pop("read_if_shown", None)
+    if shown is not None:
+        action, person_id, case_id = shown
+        record(action, user=current_user, person_id=person_id, case_id=case_id)
     html = render_template(template, form=form, **context)
     if form is not None and getattr(form, "stale", False):
         return html, 409

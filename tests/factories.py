@@ -10,6 +10,7 @@ from flask import g
 from flask.testing import FlaskClient
 from stdnum import luhn
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role, User
 from sip_tracker.auth.passwords import hash_password
 from sip_tracker.cases import services as cases
@@ -121,7 +122,7 @@ class Factory:
             given_by=ConsentGiver.PERSON,
             guardian=None,
             method=ConsentMethod.SKRIFTLIGT,
-            given_on=date.today() - timedelta(days=1),
+            given_on=clock.today() - timedelta(days=1),
             units=[user.unit, partner],
             other_organisations=None,
             exclusions=None,

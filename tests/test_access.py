@@ -1,10 +1,9 @@
 """Who may see a case: the units taking part, under consent (patientdatalagen's inner secrecy)."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role
 from sip_tracker.cases import services
 from sip_tracker.cases.access import can_change_case, can_view_case, visible_to
@@ -70,7 +69,7 @@ def test_an_invited_unit_without_consent_does_not_see_the_case(make):
 
 def test_withdrawn_consent_ends_sharing_but_not_the_initiators_access(world):
     case, coordinator = world["case"], world["coordinator"]
-    services.withdraw_consent(case, user=coordinator, withdrawn_on=date.today(), note=None)
+    services.withdraw_consent(case, user=coordinator, withdrawn_on=clock.today(), note=None)
     assert not can_view_case(world["region"], case)
     assert case.id not in visible_ids(world["region"])
     assert can_view_case(coordinator, case)
@@ -126,3 +125,24 @@ def test_anonymous_users_are_sent_to_login(app, client, world):
     response = client.get(f"/cases/{case.id}")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def _shared_ids(unit_ids):
+    from sip_tracker.cases.access import shared_clause
+
+    return set(db.session.scalars(select(SipCase.id).where(shared_clause(unit_ids))))
+
+
+@pytest.mark.parametrize("withdrawn", [False, True], ids=["consent", "withdrawn"])
+def test_sharing_with_an_organisation_reads_the_same_in_python_and_sql(world, withdrawn):
+    """The FHIR API and the importer use shares_case; its SQL twin must say the same."""
+    from sip_tracker.cases.access import shares_case
+
+    case, coordinator = world["case"], world["coordinator"]
+    if withdrawn:
+        services.withdraw_consent(case, user=coordinator, withdrawn_on=clock.today(), note=None)
+    for who in ("coordinator", "sibling", "region"):
+        units = [world[who].unit_id]
+        expected = not withdrawn and who in ("coordinator", "region")
+        assert shares_case(case, units) is expected, who
+        assert (case.id in _shared_ids(units)) is expected, who

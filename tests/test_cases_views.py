@@ -1,15 +1,17 @@
 """The case pages as a coordinator meets them."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from sip_tracker import clock
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.auth.models import Role
 from sip_tracker.cases.codes import Origin, Stage
 from sip_tracker.cases.models import Participant, SipCase
 from sip_tracker.db import db
-from sip_tracker.people.models import Person, RelatedPerson, RelationKind
+from sip_tracker.people.models import Person, RelationKind
+from sip_tracker.people.services import add_related_person
 from tests.factories import login, personnummer
 
 
@@ -86,13 +88,13 @@ def test_reviewers_cannot_open_cases(client, make):
 def test_the_case_page_shows_an_overdue_discharge_kallelse(client, make):
     user = make.user()
     case = make.case(
-        user, origin=Origin.UTSKRIVNING, utskrivningsklar_on=date.today() - timedelta(days=5)
+        user, origin=Origin.UTSKRIVNING, utskrivningsklar_on=clock.today() - timedelta(days=5)
     )
     make.commit()
     login(client, user)
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Kallelsen är försenad" in page
-    deadline = (date.today() - timedelta(days=2)).isoformat()
+    deadline = (clock.today() - timedelta(days=2)).isoformat()
     assert deadline in page
 
 
@@ -124,7 +126,7 @@ def test_start_preparation_then_record_consent(client, make):
         data={
             "given_by": "person",
             "method": "skriftligt",
-            "given_on": date.today().isoformat(),
+            "given_on": clock.today().isoformat(),
             "unit_ids": [str(user.unit_id), str(partner.id)],
             "exclusions": "Inte Försäkringskassan",
         },
@@ -139,8 +141,8 @@ def test_consent_for_a_child_without_guardian_is_refused_with_a_message(client, 
     user = make.user()
     child = make.person(
         user,
-        born=date.today() - timedelta(days=3650),
-        identifier=personnummer(date.today() - timedelta(days=3650)),
+        born=clock.today() - timedelta(days=3650),
+        identifier=personnummer(clock.today() - timedelta(days=3650)),
     )
     case = make.case(user, person=child)
     make.commit()
@@ -150,7 +152,7 @@ def test_consent_for_a_child_without_guardian_is_refused_with_a_message(client, 
         data={
             "given_by": "person",
             "method": "muntligt",
-            "given_on": date.today().isoformat(),
+            "given_on": clock.today().isoformat(),
             "unit_ids": [str(user.unit_id)],
         },
     )
@@ -165,7 +167,7 @@ def test_withdrawn_consent_is_explained_on_the_case_page(client, make):
     login(client, user)
     response = client.post(
         f"/cases/{case.id}/consent/withdraw",
-        data={"withdrawn_on": date.today().isoformat(), "note": "Vill inte längre"},
+        data={"withdrawn_on": clock.today().isoformat(), "note": "Vill inte längre"},
     )
     assert response.status_code == 302
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
@@ -200,8 +202,16 @@ def test_invite_a_unit_a_narstaende_and_another_actor(client, make):
     user = make.user()
     partner = make.unit(name="Psykiatrin")
     case = make.case(user)
-    relative = RelatedPerson(kind=RelationKind.NARSTAENDE, name="Jonas", person_id=case.person_id)
-    db.session.add(relative)
+    relative = add_related_person(
+        case.person,
+        user=user,
+        kind=RelationKind.NARSTAENDE,
+        name="Jonas",
+        relation=None,
+        phone=None,
+        email=None,
+        address=None,
+    )
     make.commit()
     login(client, user)
     url = f"/cases/{case.id}/participants"
@@ -267,7 +277,7 @@ def test_closing_before_a_plan_is_explained(client, make):
 
 def test_a_child_without_guardian_is_pointed_out(client, make):
     user = make.user()
-    born = date.today() - timedelta(days=3650)
+    born = clock.today() - timedelta(days=3650)
     child = make.person(user, born=born, identifier=personnummer(born))
     case = make.case(user, person=child)
     make.commit()

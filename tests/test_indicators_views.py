@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role
 from sip_tracker.db import db
 from sip_tracker.i18n import to_utc
@@ -33,7 +34,7 @@ def county(make):
     """Two kommuner: seven cases in one, two in the other, all in March this year."""
     first, second = make.huvudman(name="Första kommunen"), make.huvudman(name="Andra kommunen")
     first_user, second_user = make.user(make.unit(first)), make.user(make.unit(second))
-    day = date(date.today().year, 3, 10)
+    day = date(clock.today().year, 3, 10)
     started_cases(make, first_user, 7, day)
     started_cases(make, second_user, 2, day)
     return {
@@ -113,7 +114,7 @@ def test_no_names_personnummer_or_case_ids(client, county):
     ("query", "expected"),
     [
         ({"period": "quarter"}, ["Kv 1", "Kv 4", "Helår"]),
-        ({"period": "year"}, [str(date.today().year)]),
+        ({"period": "year"}, [str(clock.today().year)]),
         ({"by": "unit"}, ["Enhet"]),
         ({"by": "sakomrade"}, ["Äldres hälsa", "Barn och ungas hälsa"]),
         ({"by": "malomrade"}, ["Inte kopplade till något målområde"]),
@@ -180,7 +181,7 @@ def test_csv_of_one_indicator_with_the_filters_and_the_rule(client, county):
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "no-store"
     rows = read_csv(response)
-    year = date.today().year
+    year = clock.today().year
     q1 = {r["Grupp"]: r["Värde"] for r in rows if r["Period"] == f"{year}-Q1"}
     assert q1["Andra kommunen"] == "<5"
     assert q1["Första kommunen"] == "x"
@@ -195,7 +196,7 @@ def test_csv_of_every_indicator_and_of_a_coordinators_scope(client, county):
     rows = read_csv(client.get("/indicators.csv"))
     assert len({r["Indikator"] for r in rows}) == 13
     assert "Andra kommunen" not in {r["Grupp"] for r in rows}
-    march = f"{date.today().year}-03"
+    march = f"{clock.today().year}-03"
     started = next(r for r in rows if r["Indikator"] == "Påbörjade SIP:ar" and r["Period"] == march)
     assert started["Värde"] == "7"
 
@@ -235,7 +236,7 @@ def test_the_number_of_queries_does_not_grow_with_the_cases(client, make, county
     event.listen(db.engine, "before_cursor_execute", count)
     try:
         few = measure()
-        started_cases(make, county["first_user"], 20, date(date.today().year, 4, 2))
+        started_cases(make, county["first_user"], 20, date(clock.today().year, 4, 2))
         many = measure()
     finally:
         event.remove(db.engine, "before_cursor_execute", count)

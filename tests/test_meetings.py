@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from sip_tracker import clock
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.auth.models import Role
 from sip_tracker.cases import services as cases
@@ -426,7 +427,7 @@ def test_an_invalid_answer_is_shown_not_saved(make: Factory, client: FlaskClient
 
 
 def test_record_the_meeting_held(make: Factory, client: FlaskClient) -> None:
-    yesterday = to_utc(datetime.combine(date.today() - timedelta(days=1), datetime.min.time()))
+    yesterday = to_utc(datetime.combine(clock.today() - timedelta(days=1), datetime.min.time()))
     starts_at = yesterday + timedelta(hours=10)
     world = build(make, client, starts_at=starts_at, sent=True)
     page = client.get(world.url("/held"))
@@ -437,7 +438,7 @@ def test_record_the_meeting_held(make: Factory, client: FlaskClient) -> None:
     done = client.post(
         world.url("/held"),
         data={
-            "held_date": (date.today() - timedelta(days=1)).isoformat(),
+            "held_date": (clock.today() - timedelta(days=1)).isoformat(),
             "held_time": "10:15",
             "person_attended": "ja",
             "attended": [str(world.narstaende_invitation)],

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import event
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role
 from sip_tracker.cases import services
 from sip_tracker.cases.codes import Origin, Sakomrade
@@ -79,7 +80,7 @@ def test_search_by_personnummer_in_any_form_or_by_name(client, make):
 
 def test_due_and_overdue_sorted_by_next_due_date(client, make):
     me = make.user()
-    today = date.today()
+    today = clock.today()
     late = make.case(
         me,
         person=make.person(me, given_name="Sen"),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role
 from sip_tracker.cases.codes import CaseRoleKind, Outcome, Stage
 from sip_tracker.cases.models import SipCase
@@ -21,7 +22,7 @@ from sip_tracker.plans import services as plans
 from sip_tracker.plans.models import FollowUp, Plan
 from tests.factories import Factory, login
 
-TODAY = date.today()
+TODAY = clock.today()
 FOLLOW_UP_ON = TODAY + timedelta(days=60)
 
 

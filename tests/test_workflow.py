@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from sip_tracker import clock
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.cases import services
 from sip_tracker.cases.codes import (
@@ -125,7 +126,7 @@ def test_no_deadline_for_other_origins(make):
 
 def test_a_child_s_consent_is_given_by_a_guardian(make):
     user = make.user()
-    child = make.person(user, born=date.today() - timedelta(days=365 * 10))
+    child = make.person(user, born=clock.today() - timedelta(days=365 * 10))
     case = make.case(user, person=child)
     with pytest.raises(DomainError, match="vårdnadshavare"):
         services.record_consent(
@@ -134,7 +135,7 @@ def test_a_child_s_consent_is_given_by_a_guardian(make):
             given_by=ConsentGiver.PERSON,
             guardian=None,
             method=ConsentMethod.SKRIFTLIGT,
-            given_on=date.today(),
+            given_on=clock.today(),
             units=[user.unit],
             other_organisations=None,
             exclusions=None,
@@ -148,7 +149,7 @@ def test_a_child_s_consent_is_given_by_a_guardian(make):
         given_by=ConsentGiver.VARDNADSHAVARE,
         guardian=guardian,
         method=ConsentMethod.MUNTLIGT,
-        given_on=date.today(),
+        given_on=clock.today(),
         units=[user.unit],
         other_organisations=None,
         exclusions="Inte skolan",
@@ -186,7 +187,7 @@ def test_after_withdrawal_no_new_kallelse(make):
     user = make.user()
     partner = make.unit()
     case = make.shared_case(user, partner)
-    services.withdraw_consent(case, user=user, withdrawn_on=date.today(), note="Ångrade sig")
+    services.withdraw_consent(case, user=user, withdrawn_on=clock.today(), note="Ångrade sig")
     assert case.active_consent is None
     meeting = book_meeting(case, user, case.participants)
     with pytest.raises(ConsentMissing, match="återkallats"):

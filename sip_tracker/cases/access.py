@@ -7,16 +7,22 @@ Everyone else, other units of the same huvudman included, is told the case does 
 
 from __future__ import annotations
 
-from flask import abort, request
+from collections.abc import Collection
+
+from flask import abort
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import aliased
 
-from sip_tracker.audit.services import record
 from sip_tracker.auth.models import Role, User
 from sip_tracker.cases.codes import FINAL_STAGES
 from sip_tracker.cases.models import Consent, Participant, SipCase, consent_unit
 from sip_tracker.db import db
+from sip_tracker.organizations.models import Unit
+from sip_tracker.people.models import Person, RelatedPerson
+from sip_tracker.web import log_read
+
+# --- The rule, as a predicate and as its SQL twin (tests/test_access.py checks they agree) ---
 
 
 def unit_takes_part(case: SipCase, unit_id: int) -> bool:
@@ -27,6 +33,22 @@ def unit_takes_part(case: SipCase, unit_id: int) -> bool:
     if consent is None or not consent.covers(unit_id):
         return False
     return any(p.unit_id == unit_id for p in case.participants)
+
+
+def consent_covers_any(case: SipCase, unit_ids: Collection[int]) -> bool:
+    """The case's current, not withdrawn consent covers at least one of the units."""
+    consent = case.active_consent
+    return consent is not None and any(consent.covers(unit_id) for unit_id in unit_ids)
+
+
+def shares_case(case: SipCase, unit_ids: Collection[int]) -> bool:
+    """The case is shared with these units (an organisation's, for the FHIR API): one takes
+    part in it and the person's current consent covers one of them.
+
+    Sharing with another system, or a person's data across cases, needs the consent even
+    for the unit that started the case; its own users see the case without it.
+    """
+    return any(unit_takes_part(case, u) for u in unit_ids) and consent_covers_any(case, unit_ids)
 
 
 def _acting_unit_ids(user: User) -> list[int]:
@@ -46,21 +68,55 @@ def can_change_case(user: User, case: SipCase) -> bool:
     return can_view_case(user, case) and case.stage not in FINAL_STAGES
 
 
-def taking_part_clause(unit_ids: list[int] | Select[tuple[int]]) -> ColumnElement[bool]:
-    """SQL for unit_takes_part over a set of units (a list or a subquery), for lists and counts."""
-    if isinstance(unit_ids, list) and not unit_ids:
-        return false()
+def shares_person(person_id: int, unit_ids: Units) -> bool:
+    """The person's own data (contact details, närstående) is shared with these units: one
+    of the person's cases is shared with them (shares_case). Only then may they change it,
+    since every case of the person shows it."""
+    query = select(exists().where(SipCase.person_id == person_id, shared_clause(unit_ids)))
+    return bool(db.session.scalar(query))
+
+
+def sees_person_details(user: User, person: Person) -> bool:
+    """Whether the user sees and may correct the person's contact details: their unit
+    recorded them, or one of the person's cases is shared with it.
+
+    Anyone may start a case for a personnummer they know; what other units recorded about
+    that person stays theirs until the person's consent shares a case (the name and number,
+    which the user typed, are all a new case shows).
+    """
+    units = _acting_unit_ids(user)
+    return person.registered_by_unit_id in units or shares_person(person.id, units)
+
+
+def visible_related(user: User, person: Person) -> list[RelatedPerson]:
+    """The person's vårdnadshavare and närstående the user may see (as sees_person_details)."""
+    units = _acting_unit_ids(user)
+    if shares_person(person.id, units):
+        return list(person.related)
+    return [r for r in person.related if r.recorded_by_unit_id in units]
+
+
+Units = list[int] | Select[tuple[int]]
+
+
+def _latest_consent_id() -> ScalarSelect[int]:
     newer = aliased(Consent)
-    latest_consent = (
+    return (
         select(func.max(newer.id))
         .where(newer.case_id == SipCase.id)
         .correlate(SipCase)
         .scalar_subquery()
     )
+
+
+def taking_part_clause(unit_ids: Units) -> ColumnElement[bool]:
+    """SQL for unit_takes_part over a set of units (a list or a subquery), for lists and counts."""
+    if isinstance(unit_ids, list) and not unit_ids:
+        return false()
     covered_participant = exists().where(
         Participant.case_id == SipCase.id,
         Participant.unit_id.in_(unit_ids),
-        Consent.id == latest_consent,
+        Consent.id == _latest_consent_id(),
         Consent.withdrawn_on.is_(None),
         consent_unit.c.consent_id == Consent.id,
         consent_unit.c.unit_id == Participant.unit_id,
@@ -68,21 +124,41 @@ def taking_part_clause(unit_ids: list[int] | Select[tuple[int]]) -> ColumnElemen
     return or_(SipCase.initiating_unit_id.in_(unit_ids), and_(covered_participant))
 
 
+def consent_covers_clause(unit_ids: Units) -> ColumnElement[bool]:
+    """SQL for consent_covers_any, over sip_case."""
+    if isinstance(unit_ids, list) and not unit_ids:
+        return false()
+    return exists().where(
+        Consent.id == _latest_consent_id(),
+        Consent.withdrawn_on.is_(None),
+        consent_unit.c.consent_id == Consent.id,
+        consent_unit.c.unit_id.in_(unit_ids),
+    )
+
+
+def shared_clause(unit_ids: Units) -> ColumnElement[bool]:
+    """SQL for shares_case, over sip_case."""
+    return and_(taking_part_clause(unit_ids), consent_covers_clause(unit_ids))
+
+
+def organisation_units(huvudman_id: int) -> Select[tuple[int]]:
+    """The ids of an organisation's units, as a subquery (no extra round trip)."""
+    return select(Unit.id).where(Unit.huvudman_id == huvudman_id)
+
+
 def visible_to(user: User) -> ColumnElement[bool]:
     return taking_part_clause(_acting_unit_ids(user))
 
 
 def load_case(case_id: int, *, change: bool = False) -> SipCase:
-    """The case if the current user may see it (404 otherwise); a GET is logged as a read.
+    """The case if the current user may see it (404 otherwise), its read logged (log_read).
 
-    With change=True the user must also be allowed to change it (403). On a POST the
-    service that makes the change writes the audit row.
+    With change=True the user must also be allowed to change it (403).
     """
     case = db.session.get(SipCase, case_id)
     if case is None or not can_view_case(current_user, case):
         abort(404)
     if change and not can_change_case(current_user, case):
         abort(403)
-    if request.method == "GET":
-        record("case.read", user=current_user, person_id=case.person_id, case_id=case.id)
+    log_read("case.read", person_id=case.person_id, case_id=case.id)
     return case

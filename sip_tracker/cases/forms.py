@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from sip_tracker import clock
 from sip_tracker.cases.codes import (
     CASE_ROLE_LABELS,
     CONSENT_GIVER_LABELS,
@@ -52,7 +52,7 @@ def _choices(labels: dict[Any, Any]) -> list[SelectChoice]:
 
 
 def not_in_future(form: Any, field: Field) -> None:
-    if field.data and field.data > date.today():
+    if field.data and field.data > clock.today():
         raise ValidationError(_l("Datumet kan inte ligga i framtiden."))
 
 
@@ -107,7 +107,7 @@ class ConsentForm(FlaskForm):
     given_on = DateField(
         _l("Datum"),
         validators=[InputRequired(_l("Ange datum för samtycket.")), not_in_future],
-        default=date.today,
+        default=clock.today,
     )
     unit_ids = SelectMultipleField(
         _l("Enheter som samtycket omfattar"),
@@ -129,7 +129,7 @@ class WithdrawConsentForm(FlaskForm):
     withdrawn_on = DateField(
         _l("Datum då samtycket återkallades"),
         validators=[InputRequired(_l("Ange datum.")), not_in_future],
-        default=date.today,
+        default=clock.today,
     )
     note = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=2000)])
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from sip_tracker import clock
 from sip_tracker.auth.models import User
 from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import (
@@ -27,10 +28,11 @@ from sip_tracker.cases.models import (
     Need,
     Participant,
     SipCase,
+    StageEvent,
 )
 from sip_tracker.cases.workflow import move, refresh_due
-from sip_tracker.db import db
-from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition
+from sip_tracker.db import db, utcnow
+from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition, PermissionDenied
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.versions import save_version
@@ -44,23 +46,41 @@ def create_case(
     utskrivningsklar_on: date | None,
     sakomraden: Iterable[Sakomrade],
     need_description: str,
+    initiating_unit: Unit | None = None,
+    at: datetime | None = None,
 ) -> SipCase:
-    """Open a case at 'behov identifierat', with the user's unit as initiativtagare."""
+    """Open a case at 'behov identifierat', with the user's unit as initiativtagare.
+
+    An initiating unit other than the user's must belong to the user's organisation: no one
+    starts a case in another huvudman's name. `at` dates a case recorded afterwards.
+    """
     if origin == Origin.UTSKRIVNING and utskrivningsklar_on is None:
         raise DomainError(_("Ange datum för utskrivningsklar när SIP:en gäller utskrivning."))
+    unit = initiating_unit or user.unit
+    if unit.huvudman_id != user.unit.huvudman_id:
+        raise PermissionDenied(
+            _(
+                "%(unit)s hör inte till %(huvudman)s: ett ärende startas bara i den egna"
+                " organisationens namn.",
+                unit=unit.name,
+                huvudman=user.unit.huvudman.name,
+            )
+        )
+    created_at = at or utcnow()
     case = SipCase(
         person=person,
         origin=origin,
         utskrivningsklar_on=utskrivningsklar_on if origin == Origin.UTSKRIVNING else None,
         need_description=need_description.strip(),
-        initiating_unit_id=user.unit_id,
+        initiating_unit_id=unit.id,
         created_by=user,
+        created_at=created_at,
         stage=Stage.BEHOV_IDENTIFIERAT,
         sakomraden=[CaseSakomrade(code=code) for code in dict.fromkeys(sakomraden)],
         roles=[
             CaseRole(
                 kind=CaseRoleKind.INITIATIVTAGARE,
-                unit_id=user.unit_id,
+                unit_id=unit.id,
                 person_name=user.name,
                 user_id=user.id,
             )
@@ -68,10 +88,10 @@ def create_case(
     )
     db.session.add(case)
     db.session.flush()
-    from sip_tracker.cases.models import StageEvent
-
     case.events.append(
-        StageEvent(from_stage=None, to_stage=Stage.BEHOV_IDENTIFIERAT, user_id=user.id)
+        StageEvent(
+            from_stage=None, to_stage=Stage.BEHOV_IDENTIFIERAT, user_id=user.id, at=created_at
+        )
     )
     refresh_due(case)
     db.session.flush()
@@ -105,8 +125,8 @@ def update_case_details(
     record_change("case.update", case, user)
 
 
-def start_preparation(case: SipCase, *, user: User) -> None:
-    move(case, Stage.FORBEREDELSE, user=user)
+def start_preparation(case: SipCase, *, user: User, at: datetime | None = None) -> None:
+    move(case, Stage.FORBEREDELSE, user=user, at=at)
     db.session.flush()
     record_change("case.stage", case, user, Stage.FORBEREDELSE)
 
@@ -142,6 +162,21 @@ def set_role(
     return role
 
 
+def remove_role(
+    case: SipCase, *, user: User, kind: CaseRoleKind, lock_version: int | None = None
+) -> None:
+    """Nobody holds the role any more (mötesledare, huvudansvarig); the initiativtagare stays."""
+    if kind == CaseRoleKind.INITIATIVTAGARE:
+        raise DomainError(_("Initiativtagaren kan inte tas bort."))
+    role = case.role(kind)
+    if role is None:
+        return
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
+    case.roles.remove(role)
+    db.session.flush()
+    record_change("case.role", case, user, f"{kind}: –")
+
+
 def record_consent(
     case: SipCase,
     *,
@@ -156,7 +191,7 @@ def record_consent(
     today: date | None = None,
 ) -> Consent:
     """Record a consent: for a child it is the vårdnadshavare who gives it."""
-    today = today or date.today()
+    today = today or clock.today()
     if given_on > today:
         raise DomainError(_("Samtyckets datum kan inte ligga i framtiden."))
     if not units:
@@ -297,6 +332,31 @@ def add_participant(
     return participant
 
 
+def update_participant(
+    case: SipCase,
+    participant: Participant,
+    *,
+    user: User,
+    name: str | None,
+    organisation: str | None,
+    email: str | None,
+    phone: str | None,
+) -> None:
+    """Change how a participant is named and reached; who it is (unit, närstående) stays."""
+    if participant.case_id != case.id:
+        raise DomainError(_("Deltagaren hör inte till ärendet."))
+    if participant.kind == ParticipantKind.ANNAN and not (
+        (name or "").strip() or (organisation or "").strip()
+    ):
+        raise DomainError(_("Ange namn eller organisation för deltagaren."))
+    participant.name = (name or "").strip() or None
+    participant.organisation = (organisation or "").strip() or None
+    participant.email = (email or "").strip() or None
+    participant.phone = (phone or "").strip() or None
+    db.session.flush()
+    record_change("participant.update", case, user, participant.display_name)
+
+
 def remove_participant(case: SipCase, participant: Participant, *, user: User) -> None:
     from sqlalchemy import select
 
@@ -316,31 +376,31 @@ def remove_participant(case: SipCase, participant: Participant, *, user: User) -
     record_change("participant.remove", case, user, participant.display_name)
 
 
-def decline_case(case: SipCase, *, user: User, reason: str) -> None:
+def decline_case(case: SipCase, *, user: User, reason: str, at: datetime | None = None) -> None:
     """The person does not want a SIP: the case ends as declined."""
-    move(case, Stage.AVBOJD, user=user, note=reason.strip() or None)
+    move(case, Stage.AVBOJD, user=user, note=reason.strip() or None, at=at)
     case.end_reason = reason.strip() or None
     refresh_due(case)
     db.session.flush()
     record_change("case.stage", case, user, Stage.AVBOJD)
 
 
-def abort_case(case: SipCase, *, user: User, reason: str) -> None:
+def abort_case(case: SipCase, *, user: User, reason: str, at: datetime | None = None) -> None:
     """End the case early; a reason is required."""
     if not reason.strip():
         raise InvalidTransition(_("Ange varför ärendet avbryts."))
-    move(case, Stage.AVBRUTEN, user=user, note=reason.strip())
+    move(case, Stage.AVBRUTEN, user=user, note=reason.strip(), at=at)
     case.end_reason = reason.strip()
     refresh_due(case)
     db.session.flush()
     record_change("case.stage", case, user, Stage.AVBRUTEN)
 
 
-def close_case(case: SipCase, *, user: User, reason: str) -> None:
+def close_case(case: SipCase, *, user: User, reason: str, at: datetime | None = None) -> None:
     """Close a case whose plan has been established; a reason is required."""
     if not reason.strip():
         raise InvalidTransition(_("Ange skälet till att ärendet avslutas."))
-    move(case, Stage.AVSLUTAD, user=user, note=reason.strip())
+    move(case, Stage.AVSLUTAD, user=user, note=reason.strip(), at=at)
     case.end_reason = reason.strip()
     refresh_due(case)
     db.session.flush()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
@@ -12,10 +11,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from sip_tracker import clock
 from sip_tracker.audit.services import record_many
 from sip_tracker.auth.models import Role
 from sip_tracker.cases import services
-from sip_tracker.cases.access import can_change_case, load_case
+from sip_tracker.cases.access import (
+    can_change_case,
+    load_case,
+    sees_person_details,
+    visible_related,
+)
 from sip_tracker.cases.codes import (
     CASE_ROLE_LABELS,
     CONSENT_GIVER_LABELS,
@@ -63,7 +68,7 @@ from sip_tracker.handlingsplan.queries import activities_for_case
 from sip_tracker.handlingsplan.queries import malomraden as plan_malomraden
 from sip_tracker.organizations.models import Huvudman, HuvudmanKind, Unit
 from sip_tracker.people.identifiers import format_identifier, parse_identifier
-from sip_tracker.people.models import Person, RelatedPerson
+from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.people.services import create_person
 from sip_tracker.web import attempt, page
 
@@ -92,7 +97,7 @@ def case_helpers() -> dict[str, Any]:
         "kallelse_deadline": kallelse_deadline,
         "kallelse_overdue": kallelse_overdue,
         "kallelse_sent_on": kallelse_sent_on,
-        "today": date.today,
+        "today": clock.today,
     }
 
 
@@ -135,7 +140,7 @@ def overview() -> tuple[str, int]:
             due=form.due.data or None,
             status=form.status.data or "open",
         )
-    today = date.today()
+    today = clock.today()
     query = cases_for_overview(current_user, scope=scope, filters=filters, today=today)
     pagination = db.paginate(
         query,
@@ -208,6 +213,8 @@ def show(case_id: int) -> tuple[str, int]:
         can_change=can_change_case(current_user, case),
         can_move=lambda stage: can_move(case, Stage(stage)),
         reason_form=ReasonForm(formdata=None),
+        person_details=sees_person_details(current_user, case.person),
+        related=visible_related(current_user, case.person),
     )
 
 
@@ -248,12 +255,16 @@ def _consent_form(case: SipCase) -> ConsentForm:
     taking_part = [case.initiating_unit_id] + [p.unit_id for p in case.participants if p.unit_id]
     form = ConsentForm(data={"unit_ids": taking_part} if request.method == "GET" else None)
     form.unit_ids.choices = unit_choices()
-    guardians = case.person.guardians
+    guardians = [
+        r
+        for r in visible_related(current_user, case.person)
+        if r.kind == RelationKind.VARDNADSHAVARE
+    ]
     form.guardian_id.choices = [("", _("Välj vårdnadshavare"))] + [
         (g.id, g.name) for g in guardians
     ]
     if request.method == "GET":
-        child = case.person.is_child_on(date.today())
+        child = case.person.is_child_on(clock.today())
         form.given_by.data = (ConsentGiver.VARDNADSHAVARE if child else ConsentGiver.PERSON).value
         form.method.data = ConsentMethod.SKRIFTLIGT.value
     return form
@@ -277,7 +288,7 @@ def consent(case_id: int) -> Response | tuple[str, int]:
                 given_by=ConsentGiver(form.given_by.data),
                 guardian=guardian,
                 method=ConsentMethod(form.method.data),
-                given_on=form.given_on.data or date.today(),
+                given_on=form.given_on.data or clock.today(),
                 units=units,
                 other_organisations=form.other_organisations.data,
                 exclusions=form.exclusions.data,
@@ -300,7 +311,7 @@ def withdraw_consent(case_id: int) -> Response | tuple[str, int]:
             lambda: services.withdraw_consent(
                 case,
                 user=current_user,
-                withdrawn_on=form.withdrawn_on.data or date.today(),
+                withdrawn_on=form.withdrawn_on.data or clock.today(),
                 note=form.note.data,
             ),
         )
@@ -366,7 +377,10 @@ def participants(case_id: int) -> Response | tuple[str, int]:
     form = ParticipantForm()
     form.unit_id.load(blank=_("Välj enhet"))
     form.related_person_id.choices = choices(
-        ((r.id, f"{r.name} ({r.relation or _('närstående')})") for r in case.person.related),
+        (
+            (r.id, f"{r.name} ({r.relation or _('närstående')})")
+            for r in visible_related(current_user, case.person)
+        ),
         _("Välj närstående"),
     )
     if form.validate_on_submit():

@@ -7,7 +7,7 @@ that makes it; this module only knows the shape of the road.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 
@@ -35,8 +35,13 @@ def can_move(case: SipCase, to: Stage) -> bool:
     return case.stage in ALLOWED_FROM.get(to, frozenset())
 
 
-def move(case: SipCase, to: Stage, *, user: User, note: str | None = None) -> StageEvent:
-    """Move the case to a stage, recording who and when; refuse a move the road lacks."""
+def move(
+    case: SipCase, to: Stage, *, user: User, note: str | None = None, at: datetime | None = None
+) -> StageEvent:
+    """Move the case to a stage, recording who and when; refuse a move the road lacks.
+
+    `at` is when it happened, for history recorded afterwards (an import); default now.
+    """
     from sip_tracker.errors import InvalidTransition
 
     if not can_move(case, to):
@@ -47,6 +52,8 @@ def move(case: SipCase, to: Stage, *, user: User, note: str | None = None) -> St
             )
         )
     event = StageEvent(from_stage=case.stage, to_stage=to, user_id=user.id, note=note)
+    if at is not None:
+        event.at = at
     case.events.append(event)
     case.stage = to
     return event

@@ -1,52 +1,25 @@
-"""What an API token may see: cases its organisation takes part in, under consent covering it."""
+"""What an API token may see: cases its organisation takes part in, under consent covering it.
+
+The rule is cases/access.py's `shares_case` for the organisation's units (its SQL twin
+`shared_clause`): the same rule the importer applies before it changes anything.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    SQLColumnExpression,
-    and_,
-    case,
-    exists,
-    func,
-    select,
-    true,
-)
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, exists, select, true
 
-from sip_tracker.cases.access import taking_part_clause
-from sip_tracker.cases.models import Consent, SipCase, consent_unit
+from sip_tracker.cases.access import organisation_units, shared_clause
+from sip_tracker.cases.models import SipCase
 from sip_tracker.fhir.models import ApiToken, StoredResource
-from sip_tracker.organizations.models import Unit
 
 
 def _unit_ids(token: ApiToken) -> Select[tuple[int]]:
-    """The organisation's units, as a subquery (no extra round trip)."""
-    return select(Unit.id).where(Unit.huvudman_id == token.huvudman_id)
-
-
-def consent_covers_organisation(unit_ids: Select[tuple[int]]) -> ColumnElement[bool]:
-    """The case's current, not withdrawn consent covers at least one of the units."""
-    newer = aliased(Consent)
-    latest = (
-        select(func.max(newer.id))
-        .where(newer.case_id == SipCase.id)
-        .correlate(SipCase)
-        .scalar_subquery()
-    )
-    return exists().where(
-        Consent.id == latest,
-        Consent.withdrawn_on.is_(None),
-        consent_unit.c.consent_id == Consent.id,
-        consent_unit.c.unit_id.in_(unit_ids),
-    )
+    return organisation_units(token.huvudman_id)
 
 
 def case_clause(token: ApiToken) -> ColumnElement[bool]:
-    """SQL over sip_case: the token's organisation takes part and the consent covers it."""
-    units = _unit_ids(token)
-    return and_(taking_part_clause(units), consent_covers_organisation(units))
+    """SQL over sip_case: the case is shared with the token's organisation."""
+    return shared_clause(_unit_ids(token))
 
 
 def visible_cases(token: ApiToken) -> Select[tuple[int]]:
@@ -63,17 +36,17 @@ def organisation_may_read(
     case_id: SQLColumnExpression[int | None],
     person_id: SQLColumnExpression[int | None],
 ) -> ColumnElement[bool]:
-    """SQL for one stored resource: its case, or one of its person's cases, is visible to the
-    organisation (`units`: the ids of its units); resources without personal data
+    """SQL for one stored resource: its case, or one of its person's cases, is shared with
+    the organisation (`units`: the ids of its units); resources without personal data
     (organisations, activities) always are.
 
     The arguments are SQL (a subquery, columns), so the rule can sit inside the read path's
     single statement (fhir/read.py).
     """
-    org_case = and_(taking_part_clause(units), consent_covers_organisation(units))
+    shared = shared_clause(units)
     return case(
-        (case_id.is_not(None), exists().where(SipCase.id == case_id, org_case)),
-        (person_id.is_not(None), exists().where(SipCase.person_id == person_id, org_case)),
+        (case_id.is_not(None), exists().where(SipCase.id == case_id, shared)),
+        (person_id.is_not(None), exists().where(SipCase.person_id == person_id, shared)),
         else_=true(),
     )
 

@@ -20,7 +20,7 @@ from sip_tracker.errors import DomainError
 from sip_tracker.fhir.api import bp
 from sip_tracker.fhir.inbound import import_sip, read_bundle, read_sip
 from sip_tracker.fhir.models import ApiToken, StoredResource
-from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError
+from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError, issue
 from sip_tracker.fhir.store import instant
 
 ACCEPTED_TYPES = (FHIR_JSON, "application/json")
@@ -76,6 +76,14 @@ def transaction() -> Response:
             response["lastModified"] = instant(row.last_updated)
         elif logical_id:
             response["location"] = f"{kind}/{logical_id}"
+        warnings = imported.warnings.get(entry.index)
+        if warnings:  # stored, but not all of it: say what and why (R4 entry.response.outcome)
+            response["outcome"] = {
+                "resourceType": "OperationOutcome",
+                "issue": [
+                    issue(text, severity="warning", code="business-rule") for text in warnings
+                ],
+            }
         entries.append({"response": response})
     body = {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
     return Response(orjson.dumps(body), status=200, mimetype=FHIR_JSON)

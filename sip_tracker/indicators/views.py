@@ -6,13 +6,13 @@ count of fewer than 5 persons hidden. So no audit rows are written.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from sip_tracker import clock
 from sip_tracker.db import db
 from sip_tracker.i18n import local_date
 from sip_tracker.indicators.charts import Chart, bar_chart, column_chart
@@ -36,7 +36,7 @@ bp = Blueprint("indicators", __name__)
 
 def _filters() -> tuple[IndicatorFilterForm, View, list[Indicator]]:
     """The view the query string asks for; defaults where it asks for something unknown."""
-    today = date.today()
+    today = clock.today()
     first = db.session.scalar(first_case_year())
     years = available_years(local_date(first) if first else None, today)
     form = IndicatorFilterForm(request.args)

@@ -98,10 +98,16 @@ def require_consent_for_meeting(case: SipCase, meeting: Meeting) -> None:
 
 
 def send_kallelse(
-    case: SipCase, meeting: Meeting, *, user: User, lock_version: int | None = None
+    case: SipCase,
+    meeting: Meeting,
+    *,
+    user: User,
+    at: datetime | None = None,
+    lock_version: int | None = None,
 ) -> None:
     """Mark the kallelse sent. No kallelse leaves before consent covers every invited unit.
 
+    `at` is when it was sent, for a kallelse recorded afterwards (an import); default now.
     With lock_version, only for the meeting as the user saw it: not after a colleague
     changed its time or whom it invites.
     """
@@ -114,9 +120,10 @@ def send_kallelse(
     require_consent_for_meeting(case, meeting)
     # Only the first kallelse moves the case: a second meeting before the plan is
     # established (the case already called, or met once) keeps the stage.
+    sent_at = at or utcnow()
     if not meeting.is_follow_up and can_move(case, Stage.KALLAD):
-        move(case, Stage.KALLAD, user=user)
-    meeting.kallelse_sent_at = utcnow()
+        move(case, Stage.KALLAD, user=user, at=sent_at)
+    meeting.kallelse_sent_at = sent_at
     meeting.kallelse_sent_by_id = user.id
     db.session.flush()
     refresh_due(case)
@@ -183,7 +190,7 @@ def record_meeting_held(
     if held_at > utcnow():
         raise DomainError(_("Ett möte kan inte registreras som hållet i framtiden."))
     if not meeting.is_follow_up and case.stage == Stage.KALLAD:
-        move(case, Stage.MOTE_HALLET, user=user)
+        move(case, Stage.MOTE_HALLET, user=user, at=held_at)
     meeting.held_at = held_at
     meeting.person_attended = person_attended
     for invitation in meeting.invitations:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from sip_tracker.db import db
 from sip_tracker.organizations.models import Huvudman, HuvudmanKind, Unit
+from sip_tracker.organizations.services import add_huvudman, save_unit
 
 REGION = ("Region Stockholm", "2321000016")
 
@@ -76,28 +77,26 @@ def load_reference_data() -> tuple[int, int]:
     existing = {h.name: h for h in db.session.scalars(select(Huvudman))}
     known_units = {(u.huvudman_id, u.name) for u in db.session.scalars(select(Unit))}
 
-    def ensure(name: str, **fields: object) -> Huvudman:
+    def ensure(name: str, kind: HuvudmanKind, kommunkod: str | None, orgnr: str | None) -> Huvudman:
         nonlocal added_huvudman
         if name not in existing:
-            existing[name] = Huvudman(name=name, **fields)
-            db.session.add(existing[name])
-            db.session.flush()
+            existing[name] = add_huvudman(name=name, kind=kind, kommunkod=kommunkod, orgnr=orgnr)
             added_huvudman += 1
         return existing[name]
 
     def ensure_unit(huvudman: Huvudman, name: str, hsa_id: str | None) -> None:
         nonlocal added_units
         if (huvudman.id, name) not in known_units:
-            db.session.add(Unit(huvudman_id=huvudman.id, name=name, hsa_id=hsa_id))
+            save_unit(None, huvudman=huvudman, name=name, hsa_id=hsa_id, active=True)
             known_units.add((huvudman.id, name))
             added_units += 1
 
-    region = ensure(REGION[0], kind=HuvudmanKind.REGION, orgnr=REGION[1], kommunkod=None)
+    region = ensure(REGION[0], HuvudmanKind.REGION, kommunkod=None, orgnr=REGION[1])
     for name, hsa_id in REGION_UNITS:
         ensure_unit(region, name, hsa_id)
     for code, name, official in KOMMUNER:
         orgnr = KOMMUN_ORGNR.get(code)
-        kommun = ensure(official, kind=HuvudmanKind.KOMMUN, kommunkod=code, orgnr=orgnr)
+        kommun = ensure(official, HuvudmanKind.KOMMUN, kommunkod=code, orgnr=orgnr)
         for index, (unit_name, has_hsa) in enumerate(kommun_unit_names(name), start=1):
             # An HSA-id only where we know the organisationsnummer it is built on.
             hsa = f"SE{orgnr}-K{index:03d}" if has_hsa and orgnr else None

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
-from sip_tracker.organizations.models import Huvudman, Unit
+from sip_tracker.organizations.models import Huvudman, HuvudmanKind, Unit
 from sip_tracker.versions import save_version
 
 if TYPE_CHECKING:
@@ -72,3 +72,16 @@ def save_unit(
     unit.active = active
     db.session.flush()
     return unit
+
+
+def add_huvudman(
+    *, name: str, kind: HuvudmanKind, kommunkod: str | None, orgnr: str | None
+) -> Huvudman:
+    """Register a huvudman (a kommun or a region); its name is unique."""
+    name = name.strip()
+    if db.session.scalar(select(Huvudman.id).where(Huvudman.name == name)) is not None:
+        raise DomainError(_("Det finns redan en huvudman som heter %(name)s.", name=name), "name")
+    huvudman = Huvudman(name=name, kind=kind, kommunkod=kommunkod, orgnr=orgnr)
+    db.session.add(huvudman)
+    db.session.flush()
+    return huvudman

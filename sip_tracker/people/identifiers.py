@@ -16,6 +16,8 @@ from enum import StrEnum
 from flask_babel import gettext as _
 from stdnum import luhn
 
+from sip_tracker import clock
+
 _SHAPE = re.compile(
     r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$"
 )
@@ -43,7 +45,7 @@ class PersonalIdentifier:
 
 def parse_identifier(text: str, today: date | None = None) -> PersonalIdentifier:
     """Parse a personnummer or samordningsnummer in any common written form."""
-    today = today or date.today()
+    today = today or clock.today()
     compact = re.sub(r"\s", "", text or "")
     if not compact:
         raise InvalidIdentifier(_("Ange ett personnummer eller samordningsnummer."))

@@ -37,6 +37,8 @@ class Person(Versioned, db.Model):  # type: ignore[name-defined]
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(Text)
+    # Who recorded the details: they stay theirs until a case shares them (cases/access.py).
+    registered_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -87,6 +89,7 @@ class RelatedPerson(db.Model):  # type: ignore[name-defined]
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(Text)
+    recorded_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
 
     person: Mapped[Person] = relationship(back_populates="related")
 

@@ -44,6 +44,7 @@ def create_person(
         phone=(phone or "").strip() or None,
         email=(email or "").strip() or None,
         address=(address or "").strip() or None,
+        registered_by_unit_id=user.unit_id,
     )
     db.session.add(person)
     db.session.flush()
@@ -84,6 +85,7 @@ def add_related_person(
     phone: str | None,
     email: str | None,
     address: str | None,
+    identifier: str | None = None,
 ) -> RelatedPerson:
     """Add a vårdnadshavare or närstående, with contact details."""
     if not name.strip():
@@ -92,12 +94,45 @@ def add_related_person(
         kind=kind,
         name=name.strip(),
         relation=(relation or "").strip() or None,
+        identifier=parse_identifier(identifier).digits if identifier else None,
         phone=(phone or "").strip() or None,
         email=(email or "").strip() or None,
         address=(address or "").strip() or None,
+        recorded_by_unit_id=user.unit_id,
     )
     person.related.append(related)
     db.session.flush()
     record("person.related.add", user=user, person_id=person.id, detail=related.name)
     person_changed(person)
     return related
+
+
+def update_related_person(
+    person: Person,
+    related: RelatedPerson,
+    *,
+    user: User,
+    kind: RelationKind,
+    name: str,
+    relation: str | None,
+    phone: str | None,
+    email: str | None,
+    address: str | None,
+    identifier: str | None = None,
+) -> None:
+    """Change a vårdnadshavare's or närstående's details."""
+    if related.person_id != person.id:
+        raise DomainError(_("Personen är inte närstående till den här personen."))
+    if not name.strip():
+        raise DomainError(_("Ange ett namn."))
+    related.kind = kind
+    related.name = name.strip()
+    related.relation = (relation or "").strip() or None
+    if identifier:
+        related.identifier = parse_identifier(identifier).digits
+    related.phone = (phone or "").strip() or None
+    related.email = (email or "").strip() or None
+    related.address = (address or "").strip() or None
+    db.session.flush()
+    record("person.related.update", user=user, person_id=person.id, detail=related.name)
+    person_changed(person)

@@ -9,16 +9,15 @@ from flask_wtf import FlaskForm
 from sqlalchemy import exists, select
 from werkzeug.wrappers import Response
 
-from sip_tracker.audit.services import record
 from sip_tracker.auth.models import Role
-from sip_tracker.cases.access import visible_to
+from sip_tracker.cases.access import sees_person_details, visible_related, visible_to
 from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db
 from sip_tracker.forms import version_field
 from sip_tracker.people import services
 from sip_tracker.people.forms import PersonFields, RelatedPersonFields
 from sip_tracker.people.models import Person, RelationKind
-from sip_tracker.web import attempt, page
+from sip_tracker.web import attempt, log_read, page
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -39,8 +38,7 @@ def load_person(person_id: int) -> Person:
     )
     if person is None or not visible:
         abort(404)
-    if request.method == "GET":
-        record("person.read", user=current_user, person_id=person.id)
+    log_read("person.read", person_id=person.id)
     return person
 
 
@@ -80,14 +78,21 @@ def show(person_id: int) -> Response | tuple[str, int]:
             if done.ok:
                 flash(_("%(name)s är tillagd.", name=form.name.data), "success")
                 return redirect(url_for("people.show", person_id=person.id))
-    return page("people/show.html", form=form, person=person, cases=_cases_of(person))
+    return page(
+        "people/show.html",
+        form=form,
+        person=person,
+        cases=_cases_of(person),
+        details=sees_person_details(current_user, person),
+        related=visible_related(current_user, person),
+    )
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(person_id: int) -> Response | tuple[str, int]:
     person = load_person(person_id)
-    if current_user.role == Role.GRANSKARE:
+    if current_user.role == Role.GRANSKARE or not sees_person_details(current_user, person):
         abort(403)
     form = PersonForm(obj=person if request.method == "GET" else None)
     if form.validate_on_submit():

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
+from sip_tracker import clock
 from sip_tracker.auth.models import User
 from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import CaseRoleKind, Outcome, Stage
@@ -174,15 +175,19 @@ def snapshot(case: SipCase) -> dict[str, Any]:
     }
 
 
-def establish_plan(case: SipCase, *, user: User) -> PlanVersion:
-    """Fastställ: freeze the draft as a new version; the first one moves the case on."""
+def establish_plan(case: SipCase, *, user: User, at: datetime | None = None) -> PlanVersion:
+    """Fastställ: freeze the draft as a new version; the first one moves the case on.
+
+    `at` is when it was established, for a plan recorded afterwards (an import).
+    """
     missing = missing_for_establishment(case)
     if missing:
         raise InvalidTransition(
             _("Planen kan inte fastställas. Det saknas: %(missing)s.", missing=", ".join(missing))
         )
+    established_at = at or utcnow()
     if case.stage == Stage.MOTE_HALLET:
-        move(case, Stage.PLAN_FASTSTALLD, user=user)
+        move(case, Stage.PLAN_FASTSTALLD, user=user, at=established_at)
     elif case.stage not in (Stage.PLAN_FASTSTALLD, Stage.UPPFOLJNING):
         raise InvalidTransition(
             _("Planen fastställs på SIP-mötet: registrera mötet som hållet först.")
@@ -192,6 +197,7 @@ def establish_plan(case: SipCase, *, user: User) -> PlanVersion:
     version = PlanVersion(
         number=len(plan.versions) + 1,
         established_by_id=user.id,
+        established_at=established_at,
         follow_up_on=plan.follow_up_on,
         content=snapshot(case),
     )
@@ -220,13 +226,14 @@ def record_follow_up(
     notes: str | None,
     today: date | None = None,
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> FollowUp:
     """Evaluate each goal and insats of the current plan and set the next follow-up date.
 
     expected_version is the version number the evaluations were made against: if the plan
     was established anew meanwhile, they would be filed under goals they do not describe.
     """
-    today = today or date.today()
+    today = today or clock.today()
     plan = case.plan
     if plan is None or plan.current_version is None:
         raise InvalidTransition(_("Planen måste vara fastställd innan den kan följas upp."))
@@ -250,7 +257,7 @@ def record_follow_up(
     if len(evaluations) != expected:
         raise DomainError(_("Bedöm varje mål och varje insats i planen."))
     if case.stage == Stage.PLAN_FASTSTALLD:
-        move(case, Stage.UPPFOLJNING, user=user)
+        move(case, Stage.UPPFOLJNING, user=user, at=at)
     elif case.stage != Stage.UPPFOLJNING:
         raise InvalidTransition(_("Ärendet kan inte följas upp i sitt nuvarande skede."))
     follow_up = FollowUp(

@@ -24,6 +24,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from stdnum import luhn
 
+from sip_tracker import clock
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.codes import (
     CaseRoleKind,
@@ -256,7 +257,7 @@ def test_the_same_case_maps_to_the_same_json_in_any_language(make):
 def test_a_withdrawn_consent_is_inactive_and_ends_on_the_day_it_was_withdrawn(make):
     user = make.user()
     case = make.shared_case(user, make.unit())
-    withdrawn_on = date.today()
+    withdrawn_on = clock.today()
     cases.withdraw_consent(case, user=user, withdrawn_on=withdrawn_on, note="Vill inte längre.")
 
     consent = one(as_json(case), "Consent")
@@ -275,7 +276,7 @@ def test_an_earlier_consent_is_inactive_once_a_new_one_is_given(make):
         given_by=ConsentGiver.PERSON,
         guardian=None,
         method=ConsentMethod.MUNTLIGT,
-        given_on=date.today(),
+        given_on=clock.today(),
         units=[user.unit, partner],
         other_organisations=None,
         exclusions=None,
@@ -288,7 +289,7 @@ def test_an_earlier_consent_is_inactive_once_a_new_one_is_given(make):
 
 def test_a_childs_consent_is_given_by_the_guardian_as_a_related_person(make):
     user = make.user()
-    child = make.person(user, born=date.today() - timedelta(days=365 * 10))
+    child = make.person(user, born=clock.today() - timedelta(days=365 * 10))
     mother = RelatedPerson(kind=RelationKind.VARDNADSHAVARE, name="Maria Nilsson", relation="mamma")
     child.related.append(mother)
     db.session.flush()
@@ -299,7 +300,7 @@ def test_a_childs_consent_is_given_by_the_guardian_as_a_related_person(make):
         given_by=ConsentGiver.VARDNADSHAVARE,
         guardian=mother,
         method=ConsentMethod.SKRIFTLIGT,
-        given_on=date.today(),
+        given_on=clock.today(),
         units=[user.unit],
         other_organisations=None,
         exclusions=None,

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import pytest
 from flask.testing import FlaskClient
 
+from sip_tracker.db import db
 from sip_tracker.fhir.tokens import issue_token
 from sip_tracker.organizations.models import HuvudmanKind
 from tests.factories import Factory
+from tests.fhir.golden_case import Golden, build_golden_case
 
 
 @dataclass
@@ -66,3 +68,27 @@ class Api:
 @pytest.fixture
 def api(client: FlaskClient, world: World) -> Api:
     return Api(client, world.region_token)
+
+
+@pytest.fixture
+def golden(make: Factory) -> Golden:
+    return build_golden_case(make)
+
+
+@pytest.fixture
+def kommun_token(golden: Golden) -> str:
+    secret = issue_token(
+        name="Verksamhetssystem", huvudman=golden.bistand.huvudman, read=True, write=True
+    ).secret
+    db.session.commit()
+    return secret
+
+
+@pytest.fixture
+def region_token(golden: Golden) -> str:
+    """The region's: its unit started the golden case, so it may send it as a new one."""
+    secret = issue_token(
+        name="Journalsystem", huvudman=golden.geriatrik.huvudman, read=True, write=True
+    ).secret
+    db.session.commit()
+    return secret

@@ -19,8 +19,6 @@ from sip_tracker.fhir.outbound import case_resources
 from sip_tracker.fhir.tokens import issue_token
 from sip_tracker.organizations.models import HuvudmanKind
 from sip_tracker.people.models import Person
-from tests.factories import Factory
-from tests.fhir.golden_case import Golden, build_golden_case
 from tests.fhir.test_outbound import number_ids
 
 JSON = dict[str, Any]
@@ -83,20 +81,6 @@ def row_counts() -> dict[str, int]:
     }
 
 
-@pytest.fixture
-def golden(make: Factory) -> Golden:
-    return build_golden_case(make)
-
-
-@pytest.fixture
-def kommun_token(golden: Golden) -> str:
-    secret = issue_token(
-        name="Verksamhetssystem", huvudman=golden.bistand.huvudman, read=True, write=True
-    ).secret
-    db.session.commit()
-    return secret
-
-
 def delete_case(case: SipCase) -> None:
     db.session.execute(StoredResource.__table__.delete().where(StoredResource.case_id == case.id))
     db.session.delete(case)
@@ -114,13 +98,13 @@ def imported_case(response) -> SipCase:  # type: ignore[no-untyped-def]
 
 # --- (a) The round trip ------------------------------------------------------------------------
 @pytest.mark.parametrize("uuids", [False, True], ids=["put-type-id", "post-urn-uuid"])
-def test_export_import_export_gives_the_same_resources(client, golden, kommun_token, uuids):
+def test_export_import_export_gives_the_same_resources(client, golden, region_token, uuids):
     first = export(golden.case)
     bundle = transaction(first, uuids=uuids)
     person_id = golden.case.person_id
     delete_case(golden.case)
 
-    response = post(client, kommun_token, bundle)
+    response = post(client, region_token, bundle)
 
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -182,7 +166,7 @@ def test_an_update_changes_the_case_and_versions_its_resources(client, golden, k
 
 # --- (b) The Skatteverket OIDs of older contracts ---------------------------------------------
 def test_patient_identifiers_in_the_oid_forms_import_to_the_same_person(
-    client, golden, kommun_token
+    client, golden, region_token
 ):
     resources = export(golden.case)
     person_id = golden.case.person_id
@@ -196,7 +180,7 @@ def test_patient_identifiers_in_the_oid_forms_import_to_the_same_person(
                 }[identifier["system"]]
     delete_case(golden.case)
 
-    response = post(client, kommun_token, transaction(resources, uuids=True))
+    response = post(client, region_token, transaction(resources, uuids=True))
 
     assert response.status_code == 200, response.get_json()
     assert imported_case(response).person_id == person_id
@@ -346,9 +330,10 @@ def test_import_needs_a_write_token_of_an_organisation_taking_part(client, golde
     no_token = post(client, None, bundle)
     assert no_token.status_code == 401
     assert no_token.get_json()["resourceType"] == "OperationOutcome"
-    for token in (read_only, stranger):
+    # Without write scope: 403. An organisation taking no part is not told the case exists.
+    for token, status in ((read_only, 403), (stranger, 404)):
         response = post(client, token, bundle)
-        assert response.status_code == 403
+        assert response.status_code == status
         assert response.get_json()["resourceType"] == "OperationOutcome"
     db.session.expire_all()
     assert row_counts() == before

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
+from sip_tracker import clock
 from sip_tracker.audit.models import AuditEvent
 from sip_tracker.cases import services
 from sip_tracker.cases.models import SipCase
@@ -90,7 +89,7 @@ def test_an_organisation_not_taking_part_sees_nothing(client, world, make):
 
 def test_withdrawn_consent_stops_the_exchange(client, world, make):
     case = db.session.get(SipCase, world.case_id)
-    services.withdraw_consent(case, user=case.created_by, withdrawn_on=date.today(), note=None)
+    services.withdraw_consent(case, user=case.created_by, withdrawn_on=clock.today(), note=None)
     make.commit()
     for token in (world.region_token, world.kommun_token):
         response = Api(client, token).get(f"CarePlan/{careplan_id(world)}")
@@ -138,7 +137,7 @@ def test_search_by_status_category_and_dates(api: Api, world):
     sip = f"{systems.INERA_TYPE_OF_CARE_PLAN}|SIP"
     assert api.get(f"CarePlan?category={sip}").get_json()["total"] == 1
     assert api.get("CarePlan?category=http://example.org|other").get_json()["total"] == 0
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     assert api.get(f"CarePlan?date=ge{today}").get_json()["total"] == 1
     assert api.get("CarePlan?date=lt2000-01-01").get_json()["total"] == 0
     assert api.get(f"CarePlan?_lastUpdated=ge{today}").get_json()["total"] == 1

@@ -1,68 +1,63 @@
-"""Write a read SipBundle into the domain: find or create the person and the case, and bring
-the case to what the Bundle says. Flushes and audits; the caller commits or rolls back.
+"""Apply a read SipBundle to the domain, through the same services the web pages use.
 
-The tables need a user behind every recorded change (created_by, StageEvent.user …); an
-import is the token's, so each token acts through its own inactive service account, which
-cannot sign in. The audit rows name the token.
+The parsing stays in parse.py; every change goes through the service that makes it from the
+web (cases, people, meetings, plans), so an import obeys the same rules: consent before a
+kallelse, a complete plan before it is established, versions, stages. Before it changes
+anything, the importer applies the access rule of cases/access.py to the token's
+organisation:
+- an existing case must be shared with it (`shares_case`: it takes part, under consent);
+- a new case is started in its own name (its initiating unit is one of its units);
+- the person's own data (name, contact details, närstående) changes only when one of the
+  person's cases is shared with it; otherwise the stored data stays and the answer says so;
+- a recorded consent never changes: an import may record a new one, or the withdrawal of
+  the current one, never undo a withdrawal or add a unit.
+Services flush and write the access log; the caller commits (or rolls back the savepoint).
+
+The tables need a user behind every change (created_by, StageEvent.user …): an import is
+its token's, so each token acts through its own inactive service account ("API: <name>"),
+which cannot sign in; the access log shows that account, and the import row names the token.
 """
 
 from __future__ import annotations
 
-import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
+from sip_tracker import clock
 from sip_tracker.audit.services import record
 from sip_tracker.auth.models import Role, User
-from sip_tracker.cases.codes import FINAL_STAGES, ConsentGiver, ParticipantKind
-from sip_tracker.cases.models import (
-    CaseRole,
-    CaseSakomrade,
-    Consent,
-    Need,
-    Participant,
-    SipCase,
-    StageEvent,
-)
-from sip_tracker.cases.services import require_consent_for
-from sip_tracker.cases.workflow import can_move, move, refresh_due
-from sip_tracker.changes import person_changed
-from sip_tracker.db import db, utcnow
-from sip_tracker.errors import ConsentMissing
+from sip_tracker.cases import services as cases
+from sip_tracker.cases.access import organisation_units, shares_case, shares_person
+from sip_tracker.cases.codes import FINAL_STAGES, CaseRoleKind, ConsentGiver, ParticipantKind, Stage
+from sip_tracker.cases.models import Consent, Participant, SipCase
+from sip_tracker.cases.workflow import can_move
+from sip_tracker.db import db
 from sip_tracker.fhir import systems as fs
 from sip_tracker.fhir.inbound.bundle import unprocessable
-from sip_tracker.fhir.inbound.records import (
-    MeetingData,
-    OrganisationData,
-    PartyKey,
-    RelatedData,
-    SipBundle,
-)
+from sip_tracker.fhir.inbound.organisations import as_unit, pk_of, resolve_organisations
+from sip_tracker.fhir.inbound.records import ConsentData, MeetingData, RelatedData, SipBundle
 from sip_tracker.fhir.models import ApiToken
 from sip_tracker.fhir.outcomes import FhirError
-from sip_tracker.meetings.models import Invitation, Meeting
+from sip_tracker.meetings import services as meetings
+from sip_tracker.meetings.models import Meeting
 from sip_tracker.organizations.models import Huvudman, Unit
+from sip_tracker.people import services as people
 from sip_tracker.people.models import Person, RelatedPerson
-from sip_tracker.plans.models import Atgard, Evaluation, FollowUp, Goal, Insats, Plan, PlanVersion
-from sip_tracker.plans.services import snapshot
-
-_DB_ID = re.compile(r"^(?:unit|huvudman|related|meeting|sip)-(\d+)$")
+from sip_tracker.plans import services as plans
 
 
 @dataclass
 class Imported:
-    """What the import made of each entry: the resource it now is, Type/id."""
+    """What the import made of each entry (Type/id), and what it did not apply, per entry."""
 
     case: SipCase
     created_case: bool
     targets: dict[int, tuple[str, str]] = field(default_factory=dict)
-
-
-def _pk(logical_id: str | None) -> int | None:
-    match = _DB_ID.match(logical_id or "")
-    return int(match[1]) if match else None
+    warnings: dict[int, list[str]] = field(default_factory=dict)
 
 
 def token_detail(token: ApiToken) -> str:
@@ -70,119 +65,50 @@ def token_detail(token: ApiToken) -> str:
 
 
 def service_user(token: ApiToken, unit: Unit) -> User:
-    """The token's service account: inactive (it cannot sign in), no usable password."""
+    """The token's service account, at a unit of its organisation; inactive, so it cannot
+    sign in, with a random password nobody knows."""
+    from sip_tracker.auth.services import create_user
+
     email = f"api-token-{token.id}@fhir.sip-tracker.invalid"
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(
+        user = create_user(
             email=email,
             name=f"API: {token.name}"[:120],
-            password_hash="!",
+            password=secrets.token_urlsafe(32),
             role=Role.SAMORDNARE,
             unit=unit,
             active=False,
         )
-        db.session.add(user)
-        db.session.flush()
     return user
 
 
-# --- Organisations ---------------------------------------------------------------------------
-def _huvudman(data: OrganisationData) -> Huvudman:
-    found = None
-    if data.kommunkod:
-        found = db.session.scalar(select(Huvudman).where(Huvudman.kommunkod == data.kommunkod))
-    if found is None and data.orgnr:
-        found = db.session.scalar(select(Huvudman).where(Huvudman.orgnr == data.orgnr))
-    if found is None and (pk := _pk(data.logical_id)) and data.logical_id.startswith("huvudman"):  # type: ignore[union-attr]
-        candidate = db.session.get(Huvudman, pk)
-        found = candidate if candidate is not None and candidate.name == data.name else None
-    if found is None:
-        found = db.session.scalar(select(Huvudman).where(Huvudman.name == data.name))
-    if found is None:
-        raise unprocessable(
-            f"No huvudman here has kommunkod {data.kommunkod!r}, organisationsnummer"
-            f" {data.orgnr!r} or the name {data.name!r}",
-            f"{data.path}.identifier",
-            code="not-found",
-        )
-    return found
-
-
-def _unit(data: OrganisationData, parent: Huvudman | None) -> Unit:
-    if data.hsa_id:
-        found = db.session.scalar(select(Unit).where(Unit.hsa_id == data.hsa_id))
-        if found is None:
-            raise unprocessable(
-                f"No unit here has HSA-id {data.hsa_id!r}",
-                data.hsa_path or f"{data.path}.identifier",
-                code="not-found",
-            )
-    else:
-        found = None
-        pk = _pk(data.logical_id)
-        if pk and str(data.logical_id).startswith("unit-"):
-            candidate = db.session.get(Unit, pk)
-            found = candidate if candidate is not None and candidate.name == data.name else None
-        if found is None and parent is not None:
-            found = db.session.scalar(
-                select(Unit).where(Unit.huvudman_id == parent.id, Unit.name == data.name)
-            )
-        if found is None:
-            raise unprocessable(
-                f"The unit {data.name!r} has no HSA-id and is not known here by name",
-                f"{data.path}.name",
-                code="not-found",
-            )
-    if parent is not None and found.huvudman_id != parent.id:
-        raise unprocessable(
-            f"{found.name} is not a unit of {parent.name}", f"{data.path}.partOf", code="value"
-        )
-    return found
-
-
-def resolve_organisations(sip: SipBundle) -> dict[int, Unit | Huvudman]:
-    found: dict[int, Unit | Huvudman] = {}
-    for index, data in sip.organisations.items():
-        if data.is_huvudman:
-            found[index] = _huvudman(data)
-    for index, data in sip.organisations.items():
-        if not data.is_huvudman:
-            parent = found.get(data.part_of) if data.part_of is not None else None
-            found[index] = _unit(data, parent if isinstance(parent, Huvudman) else None)
-    return found
-
-
-def _as_unit(orgs: dict[int, Unit | Huvudman], index: int, path: str) -> Unit:
-    org = orgs.get(index)
-    if not isinstance(org, Unit):
-        raise unprocessable("This must be a unit (an Organization partOf a huvudman)", path)
-    return org
-
-
-# --- The importer -----------------------------------------------------------------------------
 class Importer:
     def __init__(self, sip: SipBundle, token: ApiToken, today: date | None = None) -> None:
         self.sip = sip
         self.token = token
-        self.detail = token_detail(token)
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.orgs = resolve_organisations(sip)
+        self.unit_ids = list(db.session.scalars(organisation_units(token.huvudman_id)))
         self.related: dict[int, RelatedPerson] = {}
-        self.parties: dict[PartyKey, Participant] = {}
-        self.meeting_rows: list[Meeting] = []
+        self.parties: dict[object, Participant] = {}
+        self.meetings: dict[int, Meeting] = {}  # Appointment entry → meeting
+        self.warnings: dict[int, list[str]] = {}
+        self.user: User
 
     def unit(self, index: int, path: str) -> Unit:
-        return _as_unit(self.orgs, index, path)
+        return as_unit(self.orgs, index, path)
 
+    @property
+    def careplan_path(self) -> str:
+        return self.sip.case.path
+
+    # --- who may do this ------------------------------------------------------------------
     def initiating_unit(self) -> Unit:
-        """The initiativtagare's unit; else the consent's custodian, else the plan's author."""
-        from sip_tracker.cases.codes import CaseRoleKind
-
+        """The initiativtagare's unit; else the consent's custodian."""
         for role in self.sip.roles:
             if role.kind == CaseRoleKind.INITIATIVTAGARE:
-                return self.unit(role.unit, self.sip.case.path)
-        careplan = self.sip.entries.entries[self.sip.case.entry]
+                return self.unit(role.unit, self.careplan_path)
         for consent in self.sip.entries.of_type("Consent"):
             org = self.sip.entries.resolve(
                 (consent.resource.get("organization") or [None])[0],
@@ -192,96 +118,15 @@ class Importer:
                 return self.unit(org.index, f"{consent.path}.organization[0]")
         raise unprocessable(
             "The SIP names no initiativtagare, so its initiating unit is unknown",
-            f"{careplan.path}.careTeam",
+            f"{self.careplan_path}.careTeam",
         )
 
-    # --- authorisation ------------------------------------------------------------------------
-    def taking_part(self, case: SipCase | None) -> set[int]:
-        """Huvudmän of the units taking part: initiating, roles, participating units."""
-        units = [self.initiating_unit()]
-        units += [self.unit(r.unit, self.sip.case.path) for r in self.sip.roles]
-        units += [self.unit(p.unit, p.path) for p in self.sip.participants if p.unit is not None]
-        wanted = {u.huvudman_id for u in units}
-        if case is not None:
-            existing = {case.initiating_unit.huvudman_id}
-            existing |= {r.unit.huvudman_id for r in case.roles}
-            existing |= {p.unit.huvudman_id for p in case.participants if p.unit}
-            wanted &= existing
-        return wanted
-
-    def authorise(self, case: SipCase | None) -> None:
-        if self.token.huvudman_id not in self.taking_part(case):
-            raise FhirError(
-                403,
-                f"{self.token.huvudman.name} takes no part in this SIP",
-                code="forbidden",
-            )
-
-    # --- the person ---------------------------------------------------------------------------
-    def person(self) -> Person:
-        data = self.sip.person
-        person = db.session.scalar(select(Person).where(Person.identifier == data.identifier))
-        fields = {
-            "given_name": data.given_name,
-            "family_name": data.family_name,
-            "phone": data.phone,
-            "email": data.email,
-            "address": data.address,
-        }
-        if person is None:
-            person = Person(identifier=data.identifier, identifier_kind=data.kind, **fields)
-            db.session.add(person)
-            db.session.flush()
-            record("person.create", user=None, person_id=person.id, detail=self.detail)
-        elif any(getattr(person, k) != v for k, v in fields.items()):
-            for key, value in fields.items():
-                setattr(person, key, value)
-            db.session.flush()
-            record("person.update", user=None, person_id=person.id, detail=self.detail)
-        for related in self.sip.related:
-            self.related[related.entry] = self._related(person, related)
-        return person
-
-    def _related(self, person: Person, data: RelatedData) -> RelatedPerson:
-        found = None
-        if data.identifier:
-            found = next((r for r in person.related if r.identifier == data.identifier), None)
-        pk = _pk(data.logical_id)
-        if found is None and pk and str(data.logical_id).startswith("related-"):
-            found = next((r for r in person.related if r.id == pk), None)
-        if found is None:
-            found = next(
-                (r for r in person.related if r.kind == data.kind and r.name == data.name), None
-            )
-        fields = {
-            "kind": data.kind,
-            "name": data.name,
-            "relation": data.relation,
-            "phone": data.phone,
-            "email": data.email,
-            "address": data.address,
-        }
-        if data.identifier:
-            fields["identifier"] = data.identifier
-        if found is None:
-            found = RelatedPerson(**fields)
-            person.related.append(found)
-        elif any(getattr(found, k) != v for k, v in fields.items()):
-            for key, value in fields.items():
-                setattr(found, key, value)
-        else:
-            return found
-        db.session.flush()
-        record("person.related.add", user=None, person_id=person.id, detail=data.name)
-        return found
-
-    # --- the case -----------------------------------------------------------------------------
     def find_case(self) -> SipCase | None:
         data = self.sip.case
         for candidate in (data.case_number, data.logical_id):
             if not candidate:
                 continue
-            pk = int(candidate) if candidate.isdigit() else _pk(candidate)
+            pk = int(candidate) if candidate.isdigit() else pk_of(candidate)
             if pk is None or (candidate == data.logical_id and candidate != fs.careplan_id(pk)):
                 continue
             case = db.session.get(SipCase, pk)
@@ -289,88 +134,210 @@ class Importer:
                 return case
         return None
 
+    def authorise(self, existing: SipCase | None) -> Unit:
+        """The case's initiating unit, once the token's organisation may write it."""
+        organisation = self.token.huvudman.name
+        if existing is not None:
+            if not shares_case(existing, self.unit_ids):
+                raise FhirError(
+                    404,
+                    f"CarePlan/{fs.careplan_id(existing.id)} is not known to this token:"
+                    f" {organisation} takes no part in it under the person's consent",
+                    code="not-found",
+                    expression=[f"{self.careplan_path}.identifier"],
+                )
+            return existing.initiating_unit
+        initiating = self.initiating_unit()
+        if initiating.huvudman_id != self.token.huvudman_id:
+            raise FhirError(
+                403,
+                f"{initiating.name} is not a unit of {organisation}: a token starts a SIP"
+                " only in its own organisation's name",
+                code="forbidden",
+                expression=[f"{self.careplan_path}.careTeam"],
+            )
+        return initiating
+
+    def warn(self, entry: int, message: str) -> None:
+        self.warnings.setdefault(entry, []).append(message)
+
+    # --- the run ----------------------------------------------------------------------------
     def run(self) -> Imported:
         existing = self.find_case()
-        self.authorise(existing)
+        initiating = self.authorise(existing)
+        self.user = service_user(self.token, initiating)
         person = self.person()
         if existing is not None and existing.person_id != person.id:
             raise FhirError(
                 409,
                 "The case the CarePlan names belongs to another person",
                 code="conflict",
-                expression=[f"{self.sip.case.path}.identifier"],
+                expression=[f"{self.careplan_path}.identifier"],
             )
-        initiating = self.initiating_unit()
-        user = service_user(self.token, initiating)
-        case = existing or self._new_case(person, initiating, user)
-        self.user = user
-        self._details(case)
-        self._roles(case)
-        self._participants(case)
-        self._consents(case)
-        self._plan(case)
-        self._meetings(case)
-        self._stage(case, created=existing is None)
-        refresh_due(case)
-        db.session.flush()
+        case = existing or self.new_case(person, initiating)
+        if case.stage == Stage.BEHOV_IDENTIFIERAT and self.sip.case.stage != case.stage:
+            cases.start_preparation(case, user=self.user)
+        self.details(case)
+        self.roles(case)
+        self.participants(case)
+        self.consents(case)
+        self.meetings_of(case, follow_up=False)
+        self.plan(case)
+        self.meetings_of(case, follow_up=True)
+        self.follow_up(case)
+        self.stage(case)
         record(
-            "fhir.import", user=None, person_id=case.person_id, case_id=case.id, detail=self.detail
+            "fhir.import",
+            user=self.user,
+            person_id=case.person_id,
+            case_id=case.id,
+            detail=token_detail(self.token),
         )
-        person_changed(case.person)
-        result = Imported(case=case, created_case=existing is None)
-        self._targets(result)
+        result = Imported(case=case, created_case=existing is None, warnings=self.warnings)
+        self.targets(result)
         return result
 
-    def _new_case(self, person: Person, initiating: Unit, user: User) -> SipCase:
-        data = self.sip.case
-        case = SipCase(
-            person=person,
-            origin=data.origin,
-            initiating_unit=initiating,
-            created_by=user,
-            stage=data.stage,
-            created_at=data.created_at or utcnow(),
+    # --- the person ---------------------------------------------------------------------------
+    def person(self) -> Person:
+        data = self.sip.person
+        person = db.session.scalar(select(Person).where(Person.identifier == data.identifier))
+        fields: dict[str, Any] = {
+            "given_name": data.given_name,
+            "family_name": data.family_name,
+            "phone": data.phone,
+            "email": data.email,
+            "address": data.address,
+        }
+        if person is None:
+            person = people.create_person(user=self.user, identifier=data.identifier, **fields)
+            may_change = True
+        else:
+            may_change = shares_person(person.id, self.unit_ids)
+            if any(getattr(person, k) != v for k, v in fields.items()):
+                if may_change:
+                    people.update_person(person, user=self.user, **fields)
+                else:
+                    self.not_applied(self.patient_entry, "The Patient's name and contact details")
+        for related in self.sip.related:
+            self.related[related.entry] = self.related_person(person, related, may_change)
+        return person
+
+    @property
+    def patient_entry(self) -> int:
+        return next(e.index for e in self.sip.entries.entries if e.type == "Patient")
+
+    def not_applied(self, entry: int, what: str) -> None:
+        self.warn(
+            entry,
+            f"{what} were not applied: {self.token.huvudman.name} takes part in none of this"
+            " person's cases under their consent, so it cannot change what other"
+            " organisations show. The details stored here are kept.",
         )
-        db.session.add(case)
-        db.session.flush()
-        at = data.ended_at if data.stage in FINAL_STAGES and data.ended_at else case.created_at
-        case.events.append(
-            StageEvent(
-                from_stage=None, to_stage=data.stage, user_id=user.id, at=at, note="FHIR import"
+
+    def related_person(self, person: Person, data: RelatedData, may_change: bool) -> RelatedPerson:
+        found = None
+        if data.identifier:
+            found = next((r for r in person.related if r.identifier == data.identifier), None)
+        pk = pk_of(data.logical_id)
+        if found is None and pk and str(data.logical_id).startswith("related-"):
+            found = next((r for r in person.related if r.id == pk), None)
+        if found is None:
+            found = next(
+                (r for r in person.related if r.kind == data.kind and r.name == data.name), None
             )
+        fields: dict[str, Any] = {
+            "kind": data.kind,
+            "name": data.name,
+            "relation": data.relation,
+            "phone": data.phone,
+            "email": data.email,
+            "address": data.address,
+        }
+        if found is None:
+            return people.add_related_person(
+                person, user=self.user, identifier=data.identifier, **fields
+            )
+        differs = any(getattr(found, k) != v for k, v in fields.items()) or (
+            data.identifier is not None and found.identifier != data.identifier
         )
-        record("case.create", user=None, person_id=person.id, case_id=case.id, detail=self.detail)
-        return case
+        if differs and may_change:
+            people.update_related_person(
+                person, found, user=self.user, identifier=data.identifier, **fields
+            )
+        elif differs:
+            self.not_applied(data.entry, "The RelatedPerson's details")
+        return found
 
-    def _details(self, case: SipCase) -> None:
+    # --- the case -----------------------------------------------------------------------------
+    def new_case(self, person: Person, initiating: Unit) -> SipCase:
         data = self.sip.case
-        case.origin = data.origin
-        case.utskrivningsklar_on = data.utskrivningsklar_on
-        case.need_description = data.need_description
-        wanted = list(dict.fromkeys(data.sakomraden))
-        case.sakomraden = [s for s in case.sakomraden if s.code in wanted] + [
-            CaseSakomrade(code=c) for c in wanted if c not in {s.code for s in case.sakomraden}
-        ]
-        case.what_matters = data.what_matters
-        current = [(n.area, n.description, n.current_support) for n in case.needs]
-        if current != [(n.area, n.description, n.support) for n in data.needs]:
-            case.needs = [
-                Need(area=n.area, description=n.description, current_support=n.support)
-                for n in data.needs
-            ]
+        return cases.create_case(
+            person=person,
+            user=self.user,
+            origin=data.origin,
+            utskrivningsklar_on=data.utskrivningsklar_on,
+            sakomraden=data.sakomraden,
+            need_description=data.need_description,
+            initiating_unit=initiating,
+            at=data.created_at,
+        )
 
-    def _roles(self, case: SipCase) -> None:
+    def details(self, case: SipCase) -> None:
+        data = self.sip.case
+        current = (
+            case.origin,
+            case.utskrivningsklar_on,
+            case.need_description,
+            {s.code for s in case.sakomraden},
+        )
+        if current != (
+            data.origin,
+            data.utskrivningsklar_on,
+            data.need_description,
+            set(data.sakomraden),
+        ):
+            cases.update_case_details(
+                case,
+                user=self.user,
+                origin=data.origin,
+                utskrivningsklar_on=data.utskrivningsklar_on,
+                sakomraden=data.sakomraden,
+                need_description=data.need_description,
+            )
+        needs = [cases.NeedInput(n.area, n.description, n.support) for n in data.needs]
+        if (
+            case.what_matters,
+            [(n.area, n.description, n.current_support) for n in case.needs],
+        ) != (
+            data.what_matters,
+            [(n.area, n.description, n.current_support) for n in needs],
+        ):
+            cases.save_kartlaggning(
+                case, user=self.user, what_matters=data.what_matters, needs=needs
+            )
+
+    def roles(self, case: SipCase) -> None:
         wanted = {r.kind for r in self.sip.roles}
-        case.roles = [r for r in case.roles if r.kind in wanted]
         for data in self.sip.roles:
             unit = self.unit(data.unit, self.sip.entries.entries[data.entry].path)
             role = case.role(data.kind)
-            if role is None:
-                case.roles.append(CaseRole(kind=data.kind, unit=unit, person_name=data.person_name))
-            elif role.unit_id != unit.id or role.person_name != data.person_name:
-                role.unit, role.person_name, role.user_id = unit, data.person_name, None
+            if role is not None and (role.unit_id, role.person_name) == (unit.id, data.person_name):
+                continue
+            if data.kind == CaseRoleKind.INITIATIVTAGARE and unit.id != case.initiating_unit_id:
+                raise unprocessable(
+                    f"The SIP was started by {case.initiating_unit.name}; an import cannot"
+                    " change who started it",
+                    self.sip.entries.entries[data.entry].path,
+                    code="business-rule",
+                )
+            cases.set_role(
+                case, user=self.user, kind=data.kind, unit=unit, person_name=data.person_name
+            )
+        for role in list(case.roles):
+            if role.kind not in wanted and role.kind != CaseRoleKind.INITIATIVTAGARE:
+                cases.remove_role(case, user=self.user, kind=role.kind)
 
-    def _participants(self, case: SipCase) -> None:
+    def participants(self, case: SipCase) -> None:
         def key_of(p: Participant) -> tuple[str, object]:
             if p.kind == ParticipantKind.ENHET:
                 return ("unit", p.unit_id)
@@ -379,11 +346,11 @@ class Importer:
             return ("annan", p.display_name)
 
         existing = {key_of(p): p for p in case.participants}
-        kept: list[Participant] = []
+        kept: set[int] = set()
         for data in self.sip.participants:
             unit = self.unit(data.unit, data.path) if data.unit is not None else None
             related = self.related.get(data.related) if data.related is not None else None
-            fields = {
+            contact = {
                 "name": data.name,
                 "organisation": data.organisation,
                 "email": data.email,
@@ -397,84 +364,186 @@ class Importer:
                 key = ("annan", ", ".join(x for x in (data.name, data.organisation) if x))
             participant = existing.get(key)
             if participant is None:
-                participant = Participant(
-                    kind=data.kind, unit=unit, related_person=related, **fields
+                participant = cases.add_participant(
+                    case,
+                    user=self.user,
+                    kind=data.kind,
+                    unit=unit,
+                    related_person=related,
+                    **contact,
                 )
-                case.participants.append(participant)
-            else:
-                for name, value in fields.items():
-                    setattr(participant, name, value)
-            kept.append(participant)
+            elif any(getattr(participant, k) != v for k, v in contact.items()):
+                cases.update_participant(case, participant, user=self.user, **contact)
+            kept.add(participant.id)
             self.parties[data.key] = participant
-        case.participants = kept
-        db.session.flush()
+        for participant in list(case.participants):
+            if participant.id not in kept:
+                cases.remove_participant(case, participant, user=self.user)
 
-    def _consents(self, case: SipCase) -> None:
+    # --- consent: recorded once, never changed, withdrawn at most -----------------------------
+    def consents(self, case: SipCase) -> None:
         wanted = self.sip.consents
         if len(wanted) < len(case.consents):
             raise unprocessable(
                 "A recorded consent cannot be removed by an import; withdraw it instead",
-                f"{self.sip.entries.entries[self.sip.case.entry].path}.supportingInfo",
+                f"{self.careplan_path}.supportingInfo",
+                code="business-rule",
             )
         for position, data in enumerate(wanted):
-            if data.given_on > self.today:
-                raise unprocessable(
-                    "A consent cannot be given in the future", f"{data.path}.dateTime"
-                )
-            units = [self.unit(i, f"{data.path}.provision.actor") for i in data.units]
-            if not units:
-                raise unprocessable("The consent covers no unit", f"{data.path}.provision.actor")
-            guardian = self.related.get(data.guardian) if data.guardian is not None else None
-            if guardian is not None and guardian.kind != "vardnadshavare":
-                raise unprocessable(
-                    "Consent for a child is given by a vårdnadshavare", f"{data.path}.performer[0]"
-                )
-            if guardian is None and case.person.is_child_on(data.given_on):
-                raise unprocessable(
-                    "The person is under 18: a vårdnadshavare gives the consent",
-                    f"{data.path}.performer[0]",
-                )
-            fields = {
-                "given_by": ConsentGiver.VARDNADSHAVARE if guardian else ConsentGiver.PERSON,
-                "guardian": guardian,
-                "method": data.method,
-                "given_on": data.given_on,
-                "withdrawn_on": data.withdrawn_on,
-                "other_organisations": data.other_organisations,
-                "exclusions": data.exclusions,
-            }
             if position < len(case.consents):
-                consent = case.consents[position]
-                for key, value in fields.items():
-                    setattr(consent, key, value)
-                if {u.id for u in consent.units} != {u.id for u in units}:
-                    consent.units = units
-            else:
-                case.consents.append(Consent(units=units, recorded_by_id=self.user.id, **fields))
-        db.session.flush()
+                self.keep_consent(case, case.consents[position], data)
+                continue
+            guardian = self.related.get(data.guardian) if data.guardian is not None else None
+            cases.record_consent(
+                case,
+                user=self.user,
+                given_by=ConsentGiver.VARDNADSHAVARE if guardian else ConsentGiver.PERSON,
+                guardian=guardian,
+                method=data.method,
+                given_on=data.given_on,
+                units=[self.unit(i, f"{data.path}.provision.actor") for i in data.units],
+                other_organisations=data.other_organisations,
+                exclusions=data.exclusions,
+                today=self.today,
+            )
+            if data.withdrawn_on is not None:
+                cases.withdraw_consent(
+                    case, user=self.user, withdrawn_on=data.withdrawn_on, note=None
+                )
 
-    def _plan(self, case: SipCase) -> None:
+    def keep_consent(self, case: SipCase, stored: Consent, data: ConsentData) -> None:
+        """The Bundle must say what was recorded; it may add the withdrawal of the current one."""
+        guardian = self.related.get(data.guardian) if data.guardian is not None else None
+        units = {self.unit(i, f"{data.path}.provision.actor").id for i in data.units}
+        recorded = (
+            stored.method,
+            stored.given_on,
+            stored.guardian_id,
+            {u.id for u in stored.units},
+            stored.other_organisations,
+            stored.exclusions,
+        )
+        sent = (
+            data.method,
+            data.given_on,
+            guardian.id if guardian else None,
+            units,
+            data.other_organisations,
+            data.exclusions,
+        )
+        if recorded != sent:
+            raise unprocessable(
+                "A recorded consent cannot be changed by an import (who gave it, when, how,"
+                " which units it covers, what it excludes): record a new consent instead",
+                data.path,
+                code="business-rule",
+            )
+        if stored.withdrawn_on is not None and data.withdrawn_on != stored.withdrawn_on:
+            raise unprocessable(
+                f"The consent was withdrawn on {stored.withdrawn_on.isoformat()}; an import"
+                " cannot undo or move a withdrawal",
+                f"{data.path}.provision.period",
+                code="business-rule",
+            )
+        if stored.withdrawn_on is None and data.withdrawn_on is not None:
+            if case.active_consent is not stored:
+                raise unprocessable(
+                    "Only the current consent can be withdrawn",
+                    f"{data.path}.provision.period",
+                    code="business-rule",
+                )
+            cases.withdraw_consent(case, user=self.user, withdrawn_on=data.withdrawn_on, note=None)
+
+    # --- meetings -----------------------------------------------------------------------------
+    def meetings_of(self, case: SipCase, *, follow_up: bool) -> None:
+        called = {m.id: m for m in case.meetings if m.kallelse_sent_at is not None}
+        for data in self.sip.meetings:
+            if data.is_follow_up != follow_up:
+                continue
+            pk = pk_of(data.logical_id) if str(data.logical_id).startswith("meeting-") else None
+            meeting = called.get(pk) if pk is not None else None
+            self.meetings[data.appointment] = self.meeting(case, meeting, data)
+
+    def meeting(self, case: SipCase, meeting: Meeting | None, data: MeetingData) -> Meeting:
+        invited = []
+        for key, _response, path in data.invitations:
+            participant = self.parties.get(key)
+            if participant is None:
+                raise unprocessable("The invited party is not in the CareTeam", path)
+            invited.append(participant)
+        calendar = (data.starts_at, data.duration_minutes, data.place, data.video_link)
+        if meeting is None:
+            meeting = meetings.schedule_meeting(
+                case,
+                user=self.user,
+                starts_at=data.starts_at,
+                duration_minutes=data.duration_minutes,
+                place=data.place,
+                video_link=data.video_link,
+                participants=invited,
+            )
+            meetings.send_kallelse(case, meeting, user=self.user, at=data.kallelse_sent_at)
+        elif (
+            meeting.starts_at,
+            meeting.duration_minutes,
+            meeting.place,
+            meeting.video_link,
+        ) != calendar or {i.participant_id for i in meeting.invitations} != {p.id for p in invited}:
+            meetings.schedule_meeting(
+                case,
+                user=self.user,
+                starts_at=data.starts_at,
+                duration_minutes=data.duration_minutes,
+                place=data.place,
+                video_link=data.video_link,
+                participants=invited,
+                meeting=meeting,
+            )
+        by_participant = {i.participant_id: i for i in meeting.invitations}
+        answers = {
+            by_participant[self.parties[key].id].id: response
+            for key, response, _path in data.invitations
+        }
+        if meeting.held_at is None:
+            meetings.record_responses(case, meeting, user=self.user, responses=answers)
+        if data.encounter is not None and meeting.held_at is None:
+            if data.held_at is None:
+                raise unprocessable(
+                    "The Encounter says when the meeting was held",
+                    f"Bundle.entry[{data.encounter}].resource.period",
+                )
+            meetings.record_meeting_held(
+                case,
+                meeting,
+                user=self.user,
+                held_at=data.held_at,
+                person_attended=bool(data.person_attended),
+                attended={
+                    by_participant[self.parties[key].id].id: key in data.attended
+                    for key, _response, _path in data.invitations
+                },
+                notes=None,
+            )
+        return meeting
+
+    # --- the plan -----------------------------------------------------------------------------
+    def plan(self, case: SipCase) -> None:
         data = self.sip.plan
         if data is None:
             return
-        if case.plan is None:
-            case.plan = Plan(follow_up_method="")
-        plan = case.plan
         insatser = []
-        for position, item in enumerate(data.insatser):
+        for item in data.insatser:
             owner = self.orgs[item.owner]
             unit = owner if isinstance(owner, Unit) else None
-            huvudman = owner.huvudman if isinstance(owner, Unit) else owner
-            if item.starts_on and item.ends_on and item.ends_on < item.starts_on:
-                raise unprocessable(
-                    "An insats cannot end before it starts", f"{item.path}.executionPeriod"
-                )
-            insatser.append((position, item, huvudman, unit))
-        follow_ups = sorted({g.status_date for g in data.goals if g.status_date})
-        evaluated = data.version is not None and (
-            follow_ups or any(i.outcome for i in data.insatser)
-        )
-        plan_follow_up = follow_ups[0] if follow_ups else data.follow_up_on
+            huvudman: Huvudman = owner.huvudman if isinstance(owner, Unit) else owner
+            insatser.append(
+                plans.InsatsInput(item.description, huvudman, unit, item.starts_on, item.ends_on)
+            )
+        # After a follow-up, the CarePlan's date is the next follow-up; the draft keeps the
+        # date the plan was established with: the first evaluation's.
+        evaluated = sorted({g.status_date for g in data.goals if g.status_date})
+        follow_up_on = evaluated[0] if data.version is not None and evaluated else data.follow_up_on
+        plan = plans.plan_for(case)
         current = (
             [g.text for g in plan.goals],
             [
@@ -488,174 +557,103 @@ class Importer:
         wanted = (
             [g.text for g in data.goals],
             [
-                (i.description, h.id, u.id if u else None, i.starts_on, i.ends_on)
-                for _, i, h, u in insatser
+                (
+                    i.description,
+                    i.huvudman.id if i.huvudman else None,
+                    i.unit.id if i.unit else None,
+                    i.starts_on,
+                    i.ends_on,
+                )
+                for i in insatser
             ],
             [(a.actor, a.description) for a in data.atgarder],
             data.follow_up_method,
-            plan_follow_up if evaluated else data.follow_up_on,
+            follow_up_on,
         )
         if current != wanted:
-            plan.goals = [Goal(text=g.text, position=i) for i, g in enumerate(data.goals)]
-            plan.insatser = [
-                Insats(
-                    description=i.description,
-                    huvudman=h,
-                    unit=u,
-                    starts_on=i.starts_on,
-                    ends_on=i.ends_on,
-                    position=p,
-                )
-                for p, i, h, u in insatser
-            ]
-            plan.atgarder = [
-                Atgard(actor=a.actor, description=a.description, position=i)
-                for i, a in enumerate(data.atgarder)
-            ]
-            plan.follow_up_method = data.follow_up_method
-            plan.follow_up_on = wanted[4]
-            plan.updated_at = utcnow()
-            db.session.flush()
+            plans.save_plan(
+                case,
+                user=self.user,
+                lock_version=plan.lock_version,
+                goals=[g.text for g in data.goals],
+                insatser=insatser,
+                atgarder=[plans.AtgardInput(a.actor, a.description) for a in data.atgarder],
+                follow_up_method=data.follow_up_method,
+                follow_up_on=follow_up_on,
+            )
         if data.version is None:
             return
         version = plan.current_version
-        content = snapshot(case)
-        if version is None or version.number != data.version:
-            if version is not None and version.number > data.version:
-                raise unprocessable(
-                    f"Version {data.version} is older than the established"
-                    f" version {version.number}",
-                    f"{self.sip.case.path}.extension",
-                )
-            if wanted[4] is None:
-                raise unprocessable(
-                    "An established plan has a follow-up date", f"{self.sip.case.path}.extension"
-                )
-            version = PlanVersion(
-                number=data.version,
-                established_by_id=self.user.id,
-                established_at=data.established_at or utcnow(),
-                follow_up_on=wanted[4],
-                content=content,
-            )
-            plan.versions.append(version)
-            db.session.flush()
-        elif version.content != content:
+        if version is not None and version.content == plans.snapshot(case):
+            return
+        if version is not None and data.version <= version.number:
             raise unprocessable(
                 f"Version {version.number} is established and cannot change; send a new version",
-                f"{self.sip.case.path}.extension",
-            )
-        self._follow_ups(case, version, follow_ups)
-
-    def _follow_ups(self, case: SipCase, version: PlanVersion, days: list[date]) -> None:
-        """The latest evaluation of each goal and insats, as the follow-ups that gave them."""
-        data = self.sip.plan
-        assert data is not None
-        goals = [(g.text, g.outcome, g.status_date) for g in data.goals if g.outcome]
-        tasks = [(i.description, i.outcome) for i in data.insatser if i.outcome]
-        if not goals and not tasks:
-            return
-        latest = [f for f in case.follow_ups if f.plan_version_id == version.id]
-        now = sorted(
-            (e.subject, e.subject_text, e.outcome) for f in latest[-1:] for e in f.evaluations
-        )
-        wished = sorted(
-            [("goal", t, o) for t, o, _ in goals] + [("insats", t, o) for t, o in tasks]
-        )
-        if now == wished and latest and latest[-1].next_follow_up_on == data.follow_up_on:
-            return
-        days = days or [version.established_at.date()]
-        for number, day in enumerate(days):
-            last = number == len(days) - 1
-            evaluations = [
-                Evaluation(subject="goal", subject_text=t, outcome=o)
-                for t, o, d in goals
-                if d == day or (last and d is None)
-            ]
-            if last:
-                evaluations += [
-                    Evaluation(subject="insats", subject_text=t, outcome=o) for t, o in tasks
-                ]
-            case.follow_ups.append(
-                FollowUp(
-                    plan_version=version,
-                    held_on=day,
-                    next_follow_up_on=data.follow_up_on if last else days[number + 1],
-                    created_by_id=self.user.id,
-                    evaluations=evaluations,
-                )
-            )
-        db.session.flush()
-
-    def _meetings(self, case: SipCase) -> None:
-        called = [m for m in case.meetings if m.kallelse_sent_at is not None]
-        by_pk = {m.id: m for m in called}
-        for data in self.sip.meetings:
-            pk = _pk(data.logical_id) if str(data.logical_id).startswith("meeting-") else None
-            meeting = by_pk.pop(pk) if pk in by_pk else None
-            if meeting is None:
-                meeting = Meeting()
-                case.meetings.append(meeting)
-            self._meeting(case, meeting, data)
-            self.meeting_rows.append(meeting)
-        db.session.flush()
-
-    def _meeting(self, case: SipCase, meeting: Meeting, data: MeetingData) -> None:
-        meeting.starts_at = data.starts_at
-        meeting.duration_minutes = data.duration_minutes
-        meeting.place = data.place
-        meeting.video_link = data.video_link
-        meeting.is_follow_up = data.is_follow_up
-        meeting.kallelse_sent_at = data.kallelse_sent_at or meeting.kallelse_sent_at or utcnow()
-        meeting.kallelse_sent_by_id = meeting.kallelse_sent_by_id or self.user.id
-        invitations = []
-        existing = {i.participant_id: i for i in meeting.invitations}
-        for key, response, path in data.invitations:
-            participant = self.parties.get(key)
-            if participant is None:
-                raise unprocessable("The invited party is not in the CareTeam", path)
-            invitation = existing.get(participant.id) or Invitation(participant=participant)
-            if invitation.response != response:
-                invitation.response = response
-                invitation.responded_at = utcnow() if response != "obesvarad" else None
-            if data.encounter is not None:
-                invitation.attended = key in data.attended
-            invitations.append(invitation)
-        meeting.invitations = invitations
-        try:
-            require_consent_for(case, [])
-            units = [i.participant.unit for i in invitations if i.participant.unit is not None]
-            require_consent_for(case, units)
-        except ConsentMissing as refusal:
-            raise unprocessable(refusal.message, data.path, code="business-rule") from None
-        if data.encounter is not None:
-            if data.held_at is None or data.held_at > utcnow():
-                raise unprocessable(
-                    "A meeting cannot be held in the future",
-                    f"Bundle.entry[{data.encounter}].resource.period",
-                )
-            meeting.held_at = data.held_at
-            meeting.person_attended = data.person_attended
-            meeting.narstaende_attended = any(
-                i.attended for i in invitations if i.participant.kind == ParticipantKind.NARSTAENDE
-            )
-
-    def _stage(self, case: SipCase, *, created: bool) -> None:
-        wanted = self.sip.case.stage
-        if created or case.stage == wanted:
-            return
-        if not can_move(case, wanted):
-            raise unprocessable(
-                f"The case cannot move from {case.stage} to {wanted}",
-                self.sip.case.stage_path,
+                f"{self.careplan_path}.extension",
                 code="business-rule",
             )
-        move(case, wanted, user=self.user, note="FHIR import")
-        if wanted in FINAL_STAGES:
-            case.end_reason = case.end_reason or "FHIR import"
+        plans.establish_plan(case, user=self.user, at=data.established_at)
+
+    def follow_up(self, case: SipCase) -> None:
+        """The latest evaluation of every goal and insats, as the follow-up that gave it."""
+        data = self.sip.plan
+        if data is None or case.plan is None or case.plan.current_version is None:
+            return
+        goals = [g for g in data.goals if g.outcome]
+        tasks = [i for i in data.insatser if i.outcome]
+        if not goals and not tasks:
+            return
+        version = case.plan.current_version
+        latest = [f for f in case.follow_ups if f.plan_version_id == version.id][-1:]
+        now = sorted((e.subject, e.subject_text, e.outcome) for f in latest for e in f.evaluations)
+        wished = sorted(
+            [("goal", g.text, g.outcome) for g in goals]
+            + [("insats", i.description, i.outcome) for i in tasks]
+        )
+        if latest and now == wished and latest[0].next_follow_up_on == data.follow_up_on:
+            return
+        if len(goals) != len(data.goals) or len(tasks) != len(data.insatser):
+            raise unprocessable(
+                "A follow-up evaluates every goal and every insats of the plan: give each"
+                " Goal an outcome and each Task its outcome, or none",
+                f"{self.careplan_path}.goal",
+                code="business-rule",
+            )
+        days = [g.status_date for g in goals if g.status_date]
+        plans.record_follow_up(
+            case,
+            user=self.user,
+            held_on=max(days) if days else version.established_at.date(),
+            evaluations=[plans.EvaluationInput("goal", g.text, g.outcome) for g in goals]  # type: ignore[arg-type]
+            + [plans.EvaluationInput("insats", i.description, i.outcome) for i in tasks],  # type: ignore[arg-type]
+            next_follow_up_on=data.follow_up_on,
+            notes=None,
+            today=self.today,
+        )
+
+    # --- where the case ends up -------------------------------------------------------------
+    def stage(self, case: SipCase) -> None:
+        wanted = self.sip.case.stage
+        if case.stage == wanted:
+            return
+        ends = {
+            Stage.AVSLUTAD: cases.close_case,
+            Stage.AVBRUTEN: cases.abort_case,
+            Stage.AVBOJD: cases.decline_case,
+        }
+        if wanted in FINAL_STAGES and can_move(case, wanted):
+            ends[wanted](case, user=self.user, reason="FHIR import", at=self.sip.case.ended_at)
+            return
+        raise unprocessable(
+            f"The CarePlan says the SIP is at {wanted}, but what the Bundle holds brings it"
+            f" to {case.stage} (a kallelse moves it on, a held meeting, an established plan,"
+            " a follow-up)",
+            self.sip.case.stage_path,
+            code="business-rule",
+        )
 
     # --- what each entry became -----------------------------------------------------------
-    def _targets(self, result: Imported) -> None:
+    def targets(self, result: Imported) -> None:
         case, sip, targets = result.case, self.sip, result.targets
         targets[sip.case.entry] = ("CarePlan", fs.careplan_id(case.id))
         targets[sip.careteam] = ("CareTeam", fs.careteam_id(case.id))
@@ -689,7 +687,8 @@ class Importer:
                 targets[insats.entry] = ("Task", fs.task_id(case.id, position))
             for position, atgard in enumerate(sip.plan.atgarder):
                 targets[atgard.entry] = ("Task", fs.atgard_task_id(case.id, position))
-        for called, meeting in zip(sip.meetings, self.meeting_rows, strict=True):
+        for called in sip.meetings:
+            meeting = self.meetings[called.appointment]
             targets[called.appointment] = ("Appointment", fs.appointment_id(meeting.id))
             if called.encounter is not None:
                 targets[called.encounter] = ("Encounter", fs.encounter_id(meeting.id))
