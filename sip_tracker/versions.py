@@ -15,7 +15,7 @@ the plan (plans/models.py) counts every change of its row instead, as it did bef
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import ForeignKey
@@ -23,6 +23,9 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from sip_tracker.db import db
 from sip_tracker.errors import StaleVersion
+
+if TYPE_CHECKING:
+    from sip_tracker.auth.models import User
 
 
 class Versioned:
@@ -41,7 +44,9 @@ class Versioned:
         return {"version_id_col": cls.lock_version, "version_id_generator": False}
 
 
-def save_version(record: Versioned, *, user: Any, lock_version: int | None, what: str) -> None:
+def save_version(
+    record: Versioned, *, user: User | None, lock_version: int | None, what: str
+) -> None:
     """Refuse the save if the record was saved since the form was loaded; else move it on.
 
     lock_version None means no check (the FHIR importer, the demo loader), but the version
@@ -53,14 +58,14 @@ def save_version(record: Versioned, *, user: Any, lock_version: int | None, what
     next_version(record, user=user)
 
 
-def next_version(record: Versioned, *, user: Any) -> None:
+def next_version(record: Versioned, *, user: User | None) -> None:
     """Count a change as a new version (by the user, or by no one: a file import)."""
     record.lock_version = record.lock_version + 1
     record.updated_by_id = user.id if user is not None else None
 
 
 def stale_message(record: Versioned, what: str) -> str:
-    """Who saved the record meanwhile, and what the user should do with their text."""
+    """Say who saved the record meanwhile, and what to do with the text kept in the form."""
     from sip_tracker.auth.models import User
 
     saver = db.session.get(User, record.updated_by_id) if record.updated_by_id else None
@@ -73,7 +78,7 @@ def stale_message(record: Versioned, what: str) -> str:
 
 
 def concurrent_save_message() -> str:
-    """Two saves of the same record at the same moment: the second is told to try again."""
+    """Tell the second of two saves made at the same moment to reload and carry its text over."""
     return _(
         "Någon annan sparade samma uppgifter i samma stund. Din text finns kvar nedan: läs in"
         " sidan på nytt och för över dina ändringar."
