@@ -275,17 +275,24 @@ def test_a_server_killed_mid_burst_keeps_every_acknowledged_save(url: str, tmp_p
     seeded = seed(url)
     tally = Tally()
     enough = threading.Event()
-    killed = threading.Event()
+    killing = threading.Event()
     with gunicorn(url, tmp_path / "gunicorn.log") as server:
 
         def person(n: int) -> None:
+            try:
+                save_until_the_server_dies(n)
+            except OSError:  # the server is gone (perhaps before this one had logged in)
+                if not killing.is_set():
+                    raise
+
+        def save_until_the_server_dies(n: int) -> None:
             browser = Browser(server.port, timeout=20)
             browser.log_in(seeded.emails[n], PASSWORD)
             own = seeded.cases[n]
             token = hidden(browser.get(f"/cases/{own}/participants").body, "csrf_token")
             version = 1  # nobody else saves this case: each save moves it on by one
             k = 0
-            while not killed.is_set():
+            while True:
                 k += 1
                 # Alternately add a participant (a new row) and change the case (an update).
                 fields: dict[str, str | list[str]]
@@ -298,10 +305,8 @@ def test_a_server_killed_mid_burst_keeps_every_acknowledged_save(url: str, tmp_p
                 save = Save(record, version, value)
                 with tally.lock:
                     tally.saves.append(save)
-                try:
-                    answer = browser.post(f"/cases/{own}/{page}", {"csrf_token": token, **fields})
-                except OSError:
-                    return  # the server is gone: this save is sent but not acknowledged
+                # Once the server is killed this raises: the save was sent, never acknowledged.
+                answer = browser.post(f"/cases/{own}/{page}", {"csrf_token": token, **fields})
                 save.status = tally.answer(answer).status
                 assert save.status == 302, f"{page} answered {save.status}"
                 if record[0] == "case":
@@ -309,18 +314,29 @@ def test_a_server_killed_mid_burst_keeps_every_acknowledged_save(url: str, tmp_p
                 if sum(s.status == 302 for s in tally.saves) >= 60:
                     enough.set()
 
-        clients = threading.Thread(target=run_all, args=(person,))
+        failures: list[BaseException] = []
+
+        def everyone() -> None:
+            try:
+                run_all(person)
+            except BaseException as error:
+                failures.append(error)
+
+        clients = threading.Thread(target=everyone)
         clients.start()
         assert enough.wait(timeout=60), "the burst did not get going"
+        killing.set()
         server.kill()  # SIGKILL, master and workers, with saves in flight
-        killed.set()
         clients.join(timeout=60)
+        assert not clients.is_alive()
+        if failures:
+            raise failures[0]
         in_flight = [s for s in tally.saves if s.status is None]
 
     acked = [s for s in tally.saves if s.status == 302]
     print(
         f"\n{url.split(':')[0]}: killed after {len(acked)} acknowledged saves,"
-        f" {len(in_flight)} in flight"
+        f" {len(in_flight)} sent without an answer"
     )
     with database_app(url):
         added = {s.value for s in acked if s.record[0] == "participant"}
