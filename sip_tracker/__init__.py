@@ -16,6 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from sip_tracker.config import engine_options, load_config
     from sip_tracker.db import db
     from sip_tracker.extensions import csrf, limiter, login_manager, migrate
+    from sip_tracker.operations.files import keep_files_private
 
     app = Flask(
         __name__,
@@ -26,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    keep_files_private(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

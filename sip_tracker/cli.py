@@ -1,5 +1,6 @@
-"""`flask` commands: create-user, seed-reference, seed-demo, import-activities, and the FHIR
-adapter's (create-api-token, export-fhir, publish-fhir, purge-fhir-exports).
+"""`flask` commands: create-user, seed-reference, seed-demo, import-activities, the FHIR
+adapter's (create-api-token, export-fhir, publish-fhir, purge-fhir-exports), and
+operations' (backup, restore, gallra).
 
 Bad input ends the command with a non-zero exit code and one readable line.
 """
@@ -25,6 +26,7 @@ from sip_tracker.fhir.cli import (
     publish_fhir_command,
     purge_fhir_exports_command,
 )
+from sip_tracker.operations.cli import backup_command, gallra_command, restore_command
 from sip_tracker.organizations.models import Unit
 
 
@@ -37,6 +39,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(export_fhir_command)
     app.cli.add_command(purge_fhir_exports_command)
     app.cli.add_command(publish_fhir_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(gallra_command)
+    app.cli.add_command(gallra_command, "purge-old-cases")  # the English name
 
 
 def _fail(message: str) -> NoReturn:

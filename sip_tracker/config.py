@@ -11,6 +11,7 @@ from typing import Any
 
 # Longest SIP_FHIR_EXPORT_TTL_HOURS: 100 years (beyond that the expiry date overflows).
 MAX_EXPORT_TTL_HOURS = 876_600
+MAX_RETENTION_YEARS = 100
 
 
 class ConfigError(RuntimeError):
@@ -31,6 +32,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
             f"SIP_FHIR_READ_AUDIT_COMMIT must be async or sync, not {read_audit_commit!r}"
         )
     export_ttl_hours = _export_ttl_hours(os.environ.get("SIP_FHIR_EXPORT_TTL_HOURS", "24"))
+    retention_years = _retention_years(os.environ.get("SIP_RETENTION_YEARS", "10"))
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "sip_tracker.db")
     )
@@ -58,6 +60,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "FHIR_EXPORT_TTL_HOURS": export_ttl_hours,
         # An export without a sign of life for this long was interrupted (its process ended).
         "FHIR_EXPORT_STALL_SECONDS": 300,
+        # Gallring (`flask gallra`): cases that ended this many years ago are deleted.
+        "RETENTION_YEARS": retention_years,
+        # The log review flags a user who opened more persons than this within an hour.
+        "AUDIT_BULK_READ_LIMIT": _bulk_read_limit(os.environ.get("SIP_AUDIT_BULK_READS", "20")),
     }
 
 
@@ -81,6 +87,31 @@ def _export_ttl_hours(text: str) -> float:
             f"(at most {MAX_EXPORT_TTL_HOURS}), not {text!r}"
         )
     return hours
+
+
+def _retention_years(text: str) -> int:
+    """SIP_RETENTION_YEARS as whole years from 1 to 100; ConfigError otherwise.
+
+    The default, 10, is the longer of the two principals' minimums: patientdatalagen keeps
+    a health record at least ten years after its last entry, socialtjänstlagen has social
+    services records gallrade five years after it. The tracker is a coordination copy (each
+    principal documents the SIP in its own records), but it must not delete what either
+    principal may still need: ten years covers both.
+    """
+    years = text.strip()
+    if not (years.isascii() and years.isdigit() and 1 <= int(years) <= MAX_RETENTION_YEARS):
+        raise ConfigError(
+            f"SIP_RETENTION_YEARS must be a whole number of years from 1 to "
+            f"{MAX_RETENTION_YEARS}, not {text!r}"
+        )
+    return int(years)
+
+
+def _bulk_read_limit(text: str) -> int:
+    """SIP_AUDIT_BULK_READS as a whole number of persons, at least 1; ConfigError otherwise."""
+    if not text.strip().isdecimal() or int(text) < 1:
+        raise ConfigError(f"SIP_AUDIT_BULK_READS must be a whole number above 0, not {text!r}")
+    return int(text)
 
 
 def _development_secret(instance: Path) -> str:

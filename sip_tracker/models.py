@@ -11,7 +11,7 @@ from sip_tracker.cases.models import (
     SipCase,
     StageEvent,
 )
-from sip_tracker.fhir.models import ApiToken, ExportJob, StoredResource
+from sip_tracker.fhir.models import ApiToken, ExportJob, ExportSubject, StoredResource
 from sip_tracker.handlingsplan.models import (
     Activity,
     CaseActivity,
@@ -35,6 +35,7 @@ __all__ = [
     "Consent",
     "Evaluation",
     "ExportJob",
+    "ExportSubject",
     "FollowUp",
     "Goal",
     "Huvudman",

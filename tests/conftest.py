@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from sip_tracker import create_app
+from sip_tracker.audit import append_only
 from sip_tracker.db import db
 from sip_tracker.extensions import limiter
 from tests.factories import Factory
@@ -73,10 +74,21 @@ def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
     app: Flask = request.getfixturevalue("app")
     limiter.reset()
     with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        empty_every_table()
+
+
+def empty_every_table() -> None:
+    """Delete every row of every table, the access log's included.
+
+    The log refuses DELETE (audit/append_only.py): its triggers are dropped and created
+    again inside this one transaction, so no other connection sees the table without them.
+    """
+    db.session.remove()
+    with db.engine.begin() as conn:
+        append_only.remove(conn)
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        append_only.install(conn)
 
 
 @pytest.fixture

@@ -11,10 +11,23 @@ from collections.abc import Collection
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    ScalarSelect,
+    Select,
+    SQLColumnExpression,
+    and_,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
-from sip_tracker.auth.models import Role, User
+from sip_tracker.auth.models import Role, User, review_units
 from sip_tracker.cases.codes import FINAL_STAGES
 from sip_tracker.cases.models import Consent, Participant, SipCase, consent_unit
 from sip_tracker.db import db
@@ -57,6 +70,24 @@ def _acting_unit_ids(user: User) -> list[int]:
     return [user.unit_id]
 
 
+def acting_units_of(
+    user_id: SQLColumnExpression[int | None], unit_id: SQLColumnExpression[int | None]
+) -> CompoundSelect:
+    """SQL for _acting_unit_ids, for a user and unit given as columns (the access log's rows).
+
+    Built to be cheap per row: the reviewers are one uncorrelated (hashed) subquery, and
+    the correlation is explicit because the columns' table may sit several queries out.
+    """
+    reviewers = select(User.id).where(User.role == Role.GRANSKARE).correlate(None)
+    own = select(unit_id).where(user_id.not_in(reviewers)).correlate_except(None)
+    reviewed = (
+        select(review_units.c.unit_id)
+        .where(review_units.c.user_id == user_id, user_id.in_(reviewers))
+        .correlate_except(review_units)
+    )
+    return union_all(own, reviewed)
+
+
 def can_view_case(user: User, case: SipCase) -> bool:
     return any(unit_takes_part(case, unit_id) for unit_id in _acting_unit_ids(user))
 
@@ -96,7 +127,7 @@ def visible_related(user: User, person: Person) -> list[RelatedPerson]:
     return [r for r in person.related if r.recorded_by_unit_id in units]
 
 
-Units = list[int] | Select[tuple[int]]
+Units = list[int] | Select[tuple[int]] | CompoundSelect
 
 
 def _latest_consent_id() -> ScalarSelect[int]:

@@ -33,6 +33,7 @@ from sip_tracker.cases.models import (
 from sip_tracker.cases.workflow import move, refresh_due
 from sip_tracker.db import db, utcnow
 from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition, PermissionDenied
+from sip_tracker.fhir.exports import CONSENT_WITHDRAWN, delete_exports_holding
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.versions import save_version
@@ -222,7 +223,8 @@ def record_consent(
 
 
 def withdraw_consent(case: SipCase, *, user: User, withdrawn_on: date, note: str | None) -> None:
-    """Record that consent was withdrawn: the case is shared no further."""
+    """Record that consent was withdrawn: the case is shared no further, and Bulk Data
+    exports holding its data are deleted."""
     consent = case.active_consent
     if consent is None:
         raise DomainError(_("Det finns inget gällande samtycke att återkalla."))
@@ -233,6 +235,8 @@ def withdraw_consent(case: SipCase, *, user: User, withdrawn_on: date, note: str
     consent.withdrawal_recorded_by_id = user.id
     db.session.flush()
     record_change("consent.withdraw", case, user)
+    # Files already exported under the consent must not stay downloadable.
+    delete_exports_holding(case, reason=CONSENT_WITHDRAWN)
 
 
 def require_consent_for(case: SipCase, units: Iterable[Unit]) -> None:

@@ -10,15 +10,16 @@ commit with it. The `export-fhir` command uses the same writer.
 
 The files hold personal data, so they expire FHIR_EXPORT_TTL_HOURS after the job finished:
 kick-offs, polls and downloads delete expired jobs' folders (as does `purge-fhir-exports`)
-and keep the row, marked expired, so that the status URL can say why the files are gone. A
-job's thread beats a heartbeat into its row; a poll of a job that stopped beating (its
-process ended) marks it failed, so no job stays running forever.
+and keep the row, marked expired, so that the status URL can say why the files are gone.
+They go earlier when data in them may no longer be shared (exports.py), and each download
+is logged for the people and cases in the file. A job's thread beats a heartbeat into its
+row; a poll of a job that stopped beating (its process ended) marks it failed, so no job
+stays running forever.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import time
 import uuid
@@ -36,6 +37,14 @@ from sip_tracker.changes import after_commit
 from sip_tracker.db import commit, db, utcnow
 from sip_tracker.fhir.access import visible_resources
 from sip_tracker.fhir.api import RESOURCE_TYPES, bp, fhir_base
+from sip_tracker.fhir.exports import (
+    export_root,  # noqa: F401  (where the folders are: named here by tests and tools)
+    forget,
+    job_dir,
+    log_download,
+    record_held,
+    remove_folder,
+)
 from sip_tracker.fhir.models import ApiToken, ExportJob, StoredResource
 from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError, issue
 from sip_tracker.fhir.store import instant
@@ -105,13 +114,16 @@ def write_ndjson(
     audit_detail: str,
     batch_size: int = BATCH_SIZE,
     after_batch: Callable[[dict[str, int]], None] | None = None,
+    job_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Write <Type>.ndjson for each type with rows; return [{type, file, count}] for those.
 
     One pass in primary-key order over every requested type (each row read once, each
     resource once even if it changes meanwhile, then in its newest version). One audit row
-    per (person, case) exported, committed with the batch that first holds it. A type
-    without rows gets no file, as the IG asks.
+    per (person, case) exported, committed with the read of the batch that first holds
+    it, before its bytes reach a file. For a job, the same transaction holds the job's row
+    and records the pairs as held (see exports.delete_exports_holding). A type without
+    rows gets no file, as the IG asks.
     """
     directory.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(types, 0)
@@ -135,11 +147,19 @@ def write_ndjson(
     last_id = 0
     try:
         while True:
+            if job_id is not None:
+                _claim(job_id)
             rows = db.session.execute(
                 query.where(StoredResource.id > last_id)
                 .order_by(StoredResource.id)
                 .limit(batch_size)
             ).all()
+            subjects = {(row[3], row[4]) for row in rows if row[3] is not None} - audited
+            if subjects:
+                record_many("fhir.export", user=None, subjects=subjects, detail=audit_detail)
+                if job_id is not None:
+                    record_held(job_id, subjects)
+                audited |= subjects
             # One short transaction per batch: writers never wait long for an export.
             commit()
             if not rows:
@@ -153,11 +173,6 @@ def write_ndjson(
                     out = files[resource_type] = (directory / f"{resource_type}.ndjson").open("wb")
                 out.write(b"\n".join(contents) + b"\n")
                 counts[resource_type] += len(contents)
-            subjects = {(row[3], row[4]) for row in rows if row[3] is not None} - audited
-            if subjects:
-                record_many("fhir.export", user=None, subjects=subjects, detail=audit_detail)
-                commit()
-                audited |= subjects
             last_id = rows[-1][0]
             if after_batch is not None:
                 after_batch(counts)
@@ -174,14 +189,6 @@ def write_ndjson(
 
 
 # --- Jobs -----------------------------------------------------------------------------------
-
-
-def export_root(app: Flask) -> Path:
-    return Path(app.config.get("FHIR_EXPORT_DIR") or Path(app.instance_path) / "bulk_exports")
-
-
-def _job_dir(app: Flask, job_id: str) -> Path:
-    return export_root(app) / job_id
 
 
 def _token_detail(token: ApiToken, job_id: str) -> str:
@@ -236,13 +243,14 @@ def _run(app: Flask, job_id: str) -> None:
         _set(job_id, **values)
 
     files = write_ndjson(
-        _job_dir(app, job_id),
+        job_dir(app, job_id),
         types=types,
         where=where,
         since=since,
         audit_detail=detail,
         batch_size=int(app.config.get("FHIR_EXPORT_BATCH_SIZE", BATCH_SIZE)),
         after_batch=after_batch,
+        job_id=job_id,
     )
     _set(job_id, status="done", output=files, finished_at=utcnow())
 
@@ -258,6 +266,18 @@ def _set(job_id: str, **values: Any) -> None:
         .values(**values)
     )
     commit()
+    if getattr(result, "rowcount", 1) == 0:
+        raise ExportCancelled
+
+
+def _claim(job_id: str) -> None:
+    """Hold the running job's row for the batch's transaction, beating its heartbeat; it
+    may have been deleted, expired or declared interrupted meanwhile: then cancel."""
+    result = db.session.execute(
+        update(ExportJob)
+        .where(ExportJob.id == job_id, ExportJob.status.in_(UNFINISHED))
+        .values(heartbeat_at=utcnow())
+    )
     if getattr(result, "rowcount", 1) == 0:
         raise ExportCancelled
 
@@ -279,15 +299,6 @@ def _write_error_file(directory: Path, message: str) -> None:
     (directory / ERROR_FILE).write_bytes(orjson.dumps(outcome) + b"\n")
 
 
-def _remove_folder(app: Flask, job_id: str) -> None:
-    try:
-        shutil.rmtree(_job_dir(app, job_id))
-    except FileNotFoundError:
-        pass
-    except OSError:  # personal data may be left: the operator must know
-        app.logger.exception("FHIR export %s: could not delete its files", job_id)
-
-
 def _tidy(app: Flask, job_id: str) -> None:
     """After a job was taken from its thread, leave on disk only what its row still offers."""
     try:
@@ -296,9 +307,9 @@ def _tidy(app: Flask, job_id: str) -> None:
         ).first()
         commit()
         if job is not None and job.status == "failed":  # declared interrupted by a poll
-            _write_error_file(_job_dir(app, job_id), job.error or INTERRUPTED)
+            _write_error_file(job_dir(app, job_id), job.error or INTERRUPTED)
         else:  # deleted or expired
-            _remove_folder(app, job_id)
+            remove_folder(app, job_id)
     except Exception:  # nothing more to do; the log has it
         db.session.rollback()
         app.logger.exception("FHIR export %s: could not tidy its folder", job_id)
@@ -306,7 +317,7 @@ def _tidy(app: Flask, job_id: str) -> None:
 
 def _fail(app: Flask, job_id: str, message: str) -> None:
     try:
-        _write_error_file(_job_dir(app, job_id), message)
+        _write_error_file(job_dir(app, job_id), message)
         _set(job_id, status="failed", error=message, finished_at=utcnow())
     except ExportCancelled:
         db.session.rollback()
@@ -370,8 +381,9 @@ def expire_exports(app: Flask) -> int:
         .values(status="expired", output=[])
         .execution_options(synchronize_session=False)
     )
+    forget(job_ids)
     for job_id in job_ids:  # a running thread of one of them stops at its next batch
-        _remove_folder(app, job_id)
+        remove_folder(app, job_id)
     return int(getattr(result, "rowcount", len(job_ids)))
 
 
@@ -398,7 +410,7 @@ def _fail_if_stalled(app: Flask, job_id: str, last_sign_of_life: datetime) -> No
         return  # it beat or finished meanwhile
     app.logger.warning("FHIR export %s: no sign of life, reported interrupted", job_id)
     try:
-        _write_error_file(_job_dir(app, job_id), INTERRUPTED)
+        _write_error_file(job_dir(app, job_id), INTERRUPTED)
     except OSError:  # the manifest still says it failed
         app.logger.exception("FHIR export %s: could not write its error file", job_id)
 
@@ -505,6 +517,12 @@ def _own_job(job_id: str) -> ExportJob:
             "finishes and have been deleted. Start a new export.",
             code="deleted",
         )
+    if job.status == "deleted":
+        raise FhirError(
+            404,
+            f"Export {job_id} was deleted because {job.error}. Start a new export.",
+            code="deleted",
+        )
     return job
 
 
@@ -558,7 +576,7 @@ def export_delete(job_id: str) -> Response:
     job = _own_job(job_id)
     db.session.delete(job)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    after_commit(lambda: _remove_folder(app, job_id))
+    after_commit(lambda: remove_folder(app, job_id))
     return Response(status=202)
 
 
@@ -571,9 +589,12 @@ def export_file(job_id: str, file_name: str) -> Response:
         names.add(ERROR_FILE)
     if job.status not in ("done", "failed") or file_name not in names:
         raise FhirError(404, f"No file {file_name} in export {job_id}", code="not-found")
-    return send_from_directory(
-        _job_dir(current_app, job_id),
+    response = send_from_directory(
+        job_dir(current_app, job_id),
         file_name,
         mimetype=NDJSON,
         conditional=True,
     )
+    if response.status_code in (200, 206):  # not a 304: nothing was sent again
+        log_download(job_id, file_name, _token_detail(_token(), job_id))
+    return response

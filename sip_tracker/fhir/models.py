@@ -73,7 +73,8 @@ class ExportJob(db.Model):  # type: ignore[name-defined]
     level: Mapped[str] = mapped_column(String(16))  # "system" or "patient"
     types: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every type
     since: Mapped[datetime | None]
-    # queued|running|done|failed, then expired once its files are deleted (bulk.py)
+    # queued|running|done|failed, then expired once its files are deleted (bulk.py), or
+    # deleted (`error` says why) when data it holds may no longer be shared (exports.py)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     request_url: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -84,3 +85,22 @@ class ExportJob(db.Model):  # type: ignore[name-defined]
     error: Mapped[str | None] = mapped_column(Text)
     # [{"type": "CarePlan", "file": "CarePlan.ndjson", "count": 20}, ...]
     output: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class ExportSubject(db.Model):  # type: ignore[name-defined]
+    """Whose data a Bulk Data export holds: one row per (person, case), as its audit rows.
+
+    Each download of one of its files is logged for these people and cases, and a consent
+    withdrawal finds the exports holding the case by them. Kept while the files are.
+    """
+
+    __tablename__ = "fhir_export_subject"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("fhir_export_job.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int]
+    # None for the person's own resources (Patient, RelatedPerson). No index: only the
+    # live exports' rows are kept, and a withdrawal reads them once.
+    case_id: Mapped[int | None]

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from fhir.resources.R4B.resource import Resource
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from sip_tracker.cases.models import SipCase
 from sip_tracker.changes import Changes, subscribe
@@ -150,6 +150,17 @@ def publish_cases(case_ids: Iterable[int]) -> None:
         case = db.session.get(SipCase, case_id)
         if case is not None:
             publish_case(case)
+
+
+def unpublish_case(case_id: int) -> None:
+    """Delete the case's resources (the case itself is being deleted)."""
+    db.session.execute(delete(StoredResource).where(StoredResource.case_id == case_id))
+
+
+def unpublish_person(person_id: int) -> None:
+    """Delete the person's own resources, Patient and RelatedPerson (the person is being
+    deleted, and with them every case of theirs)."""
+    db.session.execute(delete(StoredResource).where(StoredResource.person_id == person_id))
 
 
 def publish_activities() -> list[StoredResource]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sip_tracker.db import db, utcnow
@@ -37,6 +37,9 @@ class Person(Versioned, db.Model):  # type: ignore[name-defined]
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(Text)
+    # Skyddade personuppgifter (sekretessmarkering, skyddad folkbokföring): pages warn,
+    # lists leave out the name, and the log review flags every access.
+    protected_identity: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Who recorded the details: they stay theirs until a case shares them (cases/access.py).
     registered_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,6 +14,10 @@ from sip_tracker.people.identifiers import parse_identifier
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.versions import save_version
 
+# The log's detail when the marking of skyddade personuppgifter changes (shown in words).
+PROTECTED_ON = "protected_identity:on"
+PROTECTED_OFF = "protected_identity:off"
+
 
 def person_by_identifier(identifier: str) -> Person | None:
     digits = parse_identifier(identifier).digits
@@ -61,17 +65,25 @@ def update_person(
     phone: str | None,
     email: str | None,
     address: str | None,
+    protected_identity: bool | None = None,
     lock_version: int | None = None,
 ) -> None:
-    """Change the person's name and contact details, unless someone saved them meanwhile."""
+    """Change the person's details, unless someone saved them since lock_version.
+
+    protected_identity None leaves the marking as it is.
+    """
     save_version(person, user=user, lock_version=lock_version, what=_("personuppgifterna"))
     person.given_name = given_name.strip()
     person.family_name = family_name.strip()
     person.phone = (phone or "").strip() or None
     person.email = (email or "").strip() or None
     person.address = (address or "").strip() or None
+    detail = None
+    if protected_identity is not None and protected_identity != person.protected_identity:
+        person.protected_identity = protected_identity
+        detail = PROTECTED_ON if protected_identity else PROTECTED_OFF
     db.session.flush()
-    record("person.update", user=user, person_id=person.id)
+    record("person.update", user=user, person_id=person.id, detail=detail)
     person_changed(person)
 
 

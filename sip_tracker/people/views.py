@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import exists, select
 from werkzeug.wrappers import Response
+from wtforms import BooleanField
 
 from sip_tracker.auth.models import Role
 from sip_tracker.cases.access import sees_person_details, visible_related, visible_to
@@ -23,6 +25,9 @@ bp = Blueprint("people", __name__, url_prefix="/people")
 
 
 class PersonForm(FlaskForm, PersonFields):
+    protected_identity = BooleanField(
+        _l("Skyddade personuppgifter (sekretessmarkering eller skyddad folkbokföring)")
+    )
     lock_version = version_field()
 
 
@@ -106,6 +111,7 @@ def edit(person_id: int) -> Response | tuple[str, int]:
                 phone=form.phone.data,
                 email=form.email.data,
                 address=form.address.data,
+                protected_identity=form.protected_identity.data,
                 lock_version=form.lock_version.data,
             ),
         )

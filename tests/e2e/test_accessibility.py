@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from sip_tracker.cases.codes import Stage
 from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db
 from sip_tracker.demo import DEMO_PASSWORD, load_demo_data
+from sip_tracker.i18n import STOCKHOLM
 from sip_tracker.organizations.reference import load_reference_data
 
 pytestmark = pytest.mark.e2e
@@ -111,6 +114,42 @@ def test_the_pages_of_a_case_meet_wcag_21_aa(axe_page: Page, demo_cases) -> None
 def test_the_admin_pages_meet_wcag_21_aa(axe_page: Page, demo_cases) -> None:
     log_in(axe_page, "admin@sip.example")
     found: list[str] = []
-    for path in ["/admin/users", "/admin/users/new", "/admin/units", "/admin/audit/"]:
+    for path in ["/admin/users", "/admin/users/new", "/admin/units"]:
         found += violations(axe_page, path)
+    found += _log_review_violations(axe_page)
     assert found == []
+
+
+def _log_review_violations(page: Page) -> list[str]:
+    """The log review's pages, reached as an administrator reaches them, with errors shown."""
+    found = violations(page, "/admin/audit/?with_log_reads=y")
+    page.get_by_label("Från och med").fill("2024-03-10")
+    page.get_by_label("Till och med").fill("2024-03-01")
+    page.get_by_role("button", name="Visa loggen").click()
+    page.wait_for_selector("#form-errors")
+    found += violations(page)
+    found += violations(page, "/admin/audit/samples")
+    page.get_by_label("Månad").fill(datetime.now(STOCKHOLM).strftime("%Y-%m"))
+    page.get_by_label("Antal händelser").fill("5")
+    page.get_by_role("button", name="Dra stickprov").click()
+    page.wait_for_url("**/admin/audit/samples/*")
+    found += violations(page)
+    page.get_by_role("link", name=re.compile("^Granska")).first.click()
+    page.get_by_role("button", name="Spara granskningen").click()  # no verdict chosen
+    page.wait_for_selector("#form-errors")
+    found += violations(page)
+    found += violations(page, "/admin/audit/extract")
+    return found
+
+
+def test_the_log_review_works_at_375_px(axe_page: Page, demo_cases) -> None:
+    """Nothing but the log's own table scrolls sideways on a small phone."""
+    axe_page.set_viewport_size({"width": 375, "height": 800})
+    log_in(axe_page, "admin@sip.example")
+    wide = []
+    for path in ["/admin/audit/?with_log_reads=y", "/admin/audit/samples", "/admin/audit/extract"]:
+        axe_page.goto(path)
+        width = axe_page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            wide.append((path, width))
+    assert wide == []
