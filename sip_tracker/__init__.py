@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the application: config, extensions, blueprints, handlers."""
     from sip_tracker import cli, errors, i18n, security, web
+    from sip_tracker.auth import sessions, throttle
     from sip_tracker.config import engine_options, load_config
     from sip_tracker.db import db
     from sip_tracker.extensions import csrf, limiter, login_manager, migrate
@@ -27,6 +29,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Believe X-Forwarded-For/-Proto only as far as our own proxies set them.
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     keep_files_private(app)
 
     db.init_app(app)
@@ -36,6 +42,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     security.init_app(app)
     web.init_app(app)
+    sessions.init_app(app)  # after web: its hook must run before web's commit
+    throttle.init_app(app)
     i18n.init_app(app)
 
     from sip_tracker.audit.views import bp as audit_bp

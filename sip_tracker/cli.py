@@ -71,7 +71,9 @@ def _unit(reference: str) -> Unit:
 @click.option(
     "--review-unit", "review_refs", multiple=True, help="For a granskare: a unit to review."
 )
-@click.password_option(help="At least 10 characters; asked for when left out.")
+@click.password_option(
+    help="At least 12 characters, not a common or easily guessed one; asked for when left out."
+)
 @in_app
 def create_user_command(
     email: str, name: str, role: str, unit_ref: str, review_refs: tuple[str, ...], password: str

@@ -6,26 +6,46 @@ import math
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import click
+from limits import parse as parse_limit
+
 # Longest SIP_FHIR_EXPORT_TTL_HOURS: 100 years (beyond that the expiry date overflows).
 MAX_EXPORT_TTL_HOURS = 876_600
+ENVIRONMENTS = ("development", "production")
+# As long as the SHA-256 HMACs it keys, so the key is not the weak part; 32 bytes
+# is what `secrets.token_hex(16)` or more produces.
+MIN_SECRET_KEY_BYTES = 32
 MAX_RETENTION_YEARS = 100
 
 
-class ConfigError(RuntimeError):
-    """The environment does not hold what production needs."""
+class ConfigError(click.ClickException):
+    """The environment does not hold what the app needs.
+
+    A ClickException so that `flask` commands, `flask run` included, stop with this one
+    line; a server such as gunicorn stops its workers from booting and logs it.
+    """
 
 
 def load_config(instance_path: str) -> dict[str, Any]:
-    """Build the config from the environment; refuse production without a SECRET_KEY."""
-    production = os.environ.get("SIP_ENV", "development") == "production"
+    """Build the config from the environment; refuse production without a strong SECRET_KEY."""
+    environment = os.environ.get("SIP_ENV", "development")
+    if environment not in ENVIRONMENTS:
+        # A typo must not start a production server with development settings.
+        raise ConfigError(f"SIP_ENV must be development or production, not {environment!r}")
+    production = environment == "production"
     secret_key = os.environ.get("SECRET_KEY")
     if not secret_key:
         if production:
             raise ConfigError("SECRET_KEY must be set when SIP_ENV=production")
         secret_key = _development_secret(Path(instance_path))
+    elif production and len(secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes when SIP_ENV=production"
+        )
     read_audit_commit = os.environ.get("SIP_FHIR_READ_AUDIT_COMMIT", "async")
     if read_audit_commit not in ("async", "sync"):
         raise ConfigError(
@@ -45,7 +65,20 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
-        "REMEMBER_COOKIE_SECURE": production,
+        # Sessions live on the server (auth/sessions.py); the cookie holds only their id and
+        # lasts as long as the browser. A session ends after this long without a request...
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            minutes=_positive_int("SIP_SESSION_IDLE_MINUTES", "30")
+        ),
+        # ... and this long after sign-in, however busy.
+        "SESSION_MAX_LIFETIME": timedelta(hours=_positive_int("SIP_SESSION_MAX_HOURS", "12")),
+        # The store is written when the session changes (auth/sessions.py marks it at most
+        # once a minute), not on every request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        # Sessions and login failures in Redis instead of the database, shared by every worker.
+        "REDIS_URL": os.environ.get("SIP_REDIS_URL") or None,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed.
+        "TRUSTED_PROXIES": _count("SIP_TRUSTED_PROXIES", "0"),
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
         "LANGUAGES": ("sv", "en"),
@@ -53,7 +86,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": os.environ.get("SIP_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Failed sign-ins allowed in a moving window, per e-mail address (whether an account
+        # has it or not) across all client addresses, and per client address (auth/throttle.py).
+        "LOGIN_FAILURES_PER_ACCOUNT": _rate("SIP_LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_FAILURES_PER_ADDRESS": _rate("SIP_LOGIN_FAILURES_PER_ADDRESS", "30 per 15 minutes"),
         # How the audit row of a FHIR read is committed on PostgreSQL (fhir/read.py).
         "FHIR_READ_AUDIT_COMMIT": read_audit_commit,
         # How long the files of a finished Bulk Data export stay downloadable (fhir/bulk.py).
@@ -73,6 +109,36 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         options["connect_args"] = {"timeout": config["SQLITE_LOCK_TIMEOUT"]}
     return {**options, **config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+
+
+def _positive_int(name: str, default: str) -> int:
+    """The environment variable as a whole number above 0; ConfigError otherwise."""
+    text = os.environ.get(name, default)
+    if not text.isdigit() or int(text) == 0:
+        raise ConfigError(f"{name} must be a whole number above 0, not {text!r}")
+    return int(text)
+
+
+def _count(name: str, default: str) -> int:
+    """The environment variable as a whole number, 0 or more; ConfigError otherwise."""
+    text = os.environ.get(name, default)
+    if not text.isdigit():
+        raise ConfigError(f"{name} must be a whole number (0 or more), not {text!r}")
+    return int(text)
+
+
+def _rate(name: str, default: str) -> str:
+    """The environment variable as a rate such as "5 per 15 minutes"; ConfigError otherwise."""
+    text = os.environ.get(name, default)
+    try:
+        limit = parse_limit(text)
+    except ValueError:
+        raise ConfigError(
+            f'{name} must be a rate such as "5 per 15 minutes", not {text!r}'
+        ) from None
+    if limit.amount < 1:
+        raise ConfigError(f"{name} must allow at least one failure, not {text!r}")
+    return text
 
 
 def _export_ttl_hours(text: str) -> float:

@@ -1,7 +1,7 @@
 """Import every model so the metadata is complete (for Alembic and the tests)."""
 
 from sip_tracker.audit.models import AuditEvent
-from sip_tracker.auth.models import Role, User
+from sip_tracker.auth.models import LoginFailure, Role, User, WebSession
 from sip_tracker.cases.models import (
     CaseRole,
     CaseSakomrade,
@@ -42,6 +42,7 @@ __all__ = [
     "HuvudmanKind",
     "Insats",
     "Invitation",
+    "LoginFailure",
     "Malomrade",
     "Meeting",
     "Need",
@@ -59,4 +60,5 @@ __all__ = [
     "StrategiskInriktning",
     "Unit",
     "User",
+    "WebSession",
 ]

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from stdnum import luhn
 
 from sip_tracker import clock
+from sip_tracker.auth import sessions
 from sip_tracker.auth.models import Role, User
 from sip_tracker.auth.passwords import hash_password
 from sip_tracker.cases import services as cases
@@ -141,11 +142,13 @@ class Factory:
 def login(client: FlaskClient, user: User | int) -> FlaskClient:
     """Sign the client in as the user without the (deliberately slow) password check.
 
-    Tests that build data keep an app context open, which requests reuse; forget the
-    user Flask-Login cached there so the next request loads this one.
+    The session is marked as the login page marks it (sessions.mark_signed_in) and stored
+    in the test's open transaction, which the next request (sharing the test's app context) or
+    make.commit() commits. Forget the user Flask-Login cached in that context so the next
+    request loads this one.
     """
     g.pop("_login_user", None)
+    account = db.session.get_one(User, user) if isinstance(user, int) else user
     with client.session_transaction() as session:
-        session["_user_id"] = str(user if isinstance(user, int) else user.id)
-        session["_fresh"] = True
+        sessions.mark_signed_in(session, account)
     return client

@@ -152,11 +152,18 @@ def test_a_duplicate_email_is_refused_and_the_input_kept(client, make, admin):
 @pytest.mark.parametrize(
     ("password", "message"),
     [
-        ("kort", "Lösenordet måste ha minst 10 tecken."),
+        ("kort", "Lösenordet måste ha minst 12 tecken."),
+        ("1234567890", "Lösenordet måste ha minst 12 tecken."),
+        ("password1234", "Lösenordet finns på listor över vanliga lösenord."),
+        ("qwerty123456", "Lösenordet finns på listor över vanliga lösenord."),
+        ("aaaaaaaaaaaaaaa", "det upprepar tecken eller ord"),
+        ("abcdefghijklmn", "det innehåller en följd"),
+        ("karinberg2024", "bygger på namnet eller e-postadressen"),
+        ("siptracker2026", "bygger på namnet eller e-postadressen"),
         (None, "Ange ett lösenord för det nya kontot."),
     ],
 )
-def test_a_new_user_needs_a_long_enough_password(client, make, admin, password, message):
+def test_a_new_user_needs_a_password_that_is_hard_to_guess(client, make, admin, password, message):
     unit = make.unit()
     make.commit()
     login(client, admin)
@@ -164,8 +171,23 @@ def test_a_new_user_needs_a_long_enough_password(client, make, admin, password, 
     response = client.post("/admin/users/new", data=_user_data(unit, password=password))
 
     assert response.status_code == 422
-    assert message in _html(response)
+    error = re.search(r'id="password-error">([^<]*)<', _html(response))  # at the field
+    assert error is not None and message in error.group(1)
+    assert 'value="Karin Berg"' in _html(response)  # the rest of the form is kept
     assert db.session.scalar(select(User).where(User.name == "Karin Berg")) is None
+
+
+def test_an_administrator_cannot_give_an_existing_user_a_common_password(client, make, admin):
+    user = make.user()
+    make.commit()
+    login(client, admin)
+    data = {"name": user.name, "role": "samordnare", "unit_id": str(user.unit_id), "active": "y"}
+
+    response = client.post(f"/admin/users/{user.id}", data={**data, "password": "password1234"})
+
+    assert response.status_code == 422
+    error = re.search(r'id="password-error">([^<]*)<', _html(response))
+    assert error is not None and "vanliga lösenord" in error.group(1)
 
 
 def test_a_granskare_needs_units_to_review(client, make, admin):
@@ -257,7 +279,7 @@ def test_a_short_new_password_is_refused(client, make, admin):
     response = client.post(f"/admin/users/{user.id}", data={**data, "password": "kort"})
 
     assert response.status_code == 422
-    assert "Lösenordet måste ha minst 10 tecken." in _html(response)
+    assert "Lösenordet måste ha minst 12 tecken." in _html(response)
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,15 @@ def test_create_user_gives_a_granskare_units_to_review(app, unit):
         ),
         (
             ("--unit", "SE123-TEST1", "--password", "kort"),
-            "Error: Lösenordet måste ha minst 10 tecken.",
+            "Error: Lösenordet måste ha minst 12 tecken.",
+        ),
+        (
+            ("--unit", "SE123-TEST1", "--password", "1234567890"),
+            "Error: Lösenordet måste ha minst 12 tecken.",
+        ),
+        (
+            ("--unit", "SE123-TEST1", "--password", "password1234"),
+            "Error: Lösenordet finns på listor över vanliga lösenord. Välj ett annat.",
         ),
     ],
 )

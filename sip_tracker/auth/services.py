@@ -1,4 +1,4 @@
-"""Accounts: create, authenticate, update."""
+"""Accounts: create, sign in, update, change a password, end sessions."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from sqlalchemy import func, select
 from sip_tracker.auth.models import Role, User
 from sip_tracker.auth.passwords import (
     DUMMY_HASH,
-    MIN_LENGTH,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
+from sip_tracker.auth.throttle import LoginLocked, keys_for, login_throttle
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.organizations.models import Unit
@@ -37,12 +38,12 @@ def create_user(
     reviewed_units: list[Unit] | None = None,
     active: bool = True,
 ) -> User:
-    """Create an account; the email must be new and the password long enough."""
+    """Create an account; the email must be new and the password hard to guess."""
     if user_by_email(email) is not None:
         raise DomainError(
             _("Det finns redan en användare med e-postadressen %(email)s.", email=email), "email"
         )
-    _check_password(password)
+    _check_password(password, name, email)
     reviewed = _reviewed(role, reviewed_units or [])
     user = User(
         email=normalise_email(email),
@@ -70,7 +71,10 @@ def update_user(
     password: str | None = None,
     lock_version: int | None = None,
 ) -> None:
-    """Change an account; administrators cannot lock themselves out."""
+    """Change an account; administrators cannot lock themselves out.
+
+    A new password or a deactivation ends every session the user has.
+    """
     save_version(user, user=acting_user, lock_version=lock_version, what=_("användaren"))
     if acting_user is not None and user.id == acting_user.id:
         if role != Role.ADMINISTRATOR:
@@ -79,8 +83,11 @@ def update_user(
             raise DomainError(_("Du kan inte stänga av ditt eget konto."), "active")
     reviewed = _reviewed(role, reviewed_units)
     if password:
-        _check_password(password)
+        _check_password(password, name, user.email)
         user.password_hash = hash_password(password)
+        end_sessions(user)
+    elif user.active and not active:
+        end_sessions(user)
     user.name = name.strip()
     user.role = role
     user.unit = unit
@@ -89,9 +96,30 @@ def update_user(
     db.session.flush()
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_LENGTH:
-        raise DomainError(_("Lösenordet måste ha minst %(n)d tecken.", n=MIN_LENGTH), "password")
+def change_own_password(user: User, *, current_password: str, new_password: str) -> None:
+    """Set a new password, known to be the user's by the current one; end every session.
+
+    The caller starts a new session for the browser the user changed it in.
+    """
+    if not verify_password(user.password_hash, current_password):
+        raise DomainError(_("Det nuvarande lösenordet är fel."), "current_password")
+    if verify_password(user.password_hash, new_password):
+        raise DomainError(_("Det nya lösenordet måste skilja sig från det nuvarande."), "password")
+    _check_password(new_password, user.name, user.email)
+    user.password_hash = hash_password(new_password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of the user, in every browser and worker, at their next request."""
+    user.session_generation += 1
+    db.session.flush()
+
+
+def _check_password(password: str, name: str, email: str) -> None:
+    problem = password_problem(password, about_user=(name, email))
+    if problem:
+        raise DomainError(problem, "password")
 
 
 def _reviewed(role: Role, units: list[Unit]) -> list[Unit]:
@@ -101,6 +129,26 @@ def _reviewed(role: Role, units: list[Unit]) -> list[Unit]:
     if not units:
         raise DomainError(_("Välj minst en enhet som granskaren ska granska."), "reviewed_unit_ids")
     return list(units)
+
+
+def sign_in(email: str, password: str, address: str) -> User:
+    """The active user with this email and password, unless too many sign-ins failed lately.
+
+    address: the client's IP address. A refusal is counted before it is raised, so do not
+    call this inside a savepoint (web.attempt) that would roll the count back.
+    """
+    throttle = login_throttle()
+    keys = keys_for(email, address)
+    with throttle.guard(keys):
+        wait = throttle.wait(keys)
+        if wait > 0:
+            # Checked before the password: a right guess during the lock reveals nothing.
+            raise LoginLocked(wait)
+        try:
+            return authenticate(email, password)
+        except DomainError:
+            throttle.record_failure(keys)
+            raise
 
 
 def authenticate(email: str, password: str) -> User:

@@ -4,20 +4,36 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.wrappers import Response
 
-from sip_tracker.auth.forms import ROLE_LABELS, LoginForm, NewUserForm, UserForm
+from sip_tracker.auth import sessions
+from sip_tracker.auth.forms import (
+    ROLE_LABELS,
+    LoginForm,
+    NewUserForm,
+    PasswordChangeForm,
+    UserForm,
+)
 from sip_tracker.auth.models import Role, User
 from sip_tracker.auth.passwords import MIN_LENGTH
-from sip_tracker.auth.services import authenticate, create_user, update_user
+from sip_tracker.auth.services import (
+    change_own_password,
+    create_user,
+    end_sessions,
+    sign_in,
+    update_user,
+)
+from sip_tracker.auth.throttle import LoginLocked
 from sip_tracker.db import db
-from sip_tracker.extensions import limiter, login_manager
+from sip_tracker.errors import DomainError
+from sip_tracker.extensions import login_manager
+from sip_tracker.forms import show_error
 from sip_tracker.organizations.models import Huvudman, Unit
 from sip_tracker.web import attempt, page
 
@@ -29,7 +45,12 @@ login_manager.localize_callback = str  # the flash message is stored in the sess
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The session's user while the session may go on (sessions.is_current); else None."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not sessions.is_current(user, user_id):
+        sessions.refuse()
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str | None:
@@ -55,24 +76,60 @@ def require_admin() -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("cases.overview"))
     form = LoginForm()
     if form.validate_on_submit():
-        done = attempt(form, lambda: authenticate(form.email.data or "", form.password.data or ""))
-        if done.ok and done.value is not None:
-            login_user(done.value)
+        # Not through attempt(): its savepoint would roll back the count of a failure.
+        try:
+            user = sign_in(
+                form.email.data or "", form.password.data or "", request.remote_addr or ""
+            )
+        except LoginLocked as error:
+            show_error(form, error)
+            html, _status = page("auth/login.html", form)
+            return make_response(html, 429, {"Retry-After": str(error.retry_after)})
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            sessions.start(user)
             return redirect(safe_next(request.args.get("next")) or url_for("cases.overview"))
     return page("auth/login.html", form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    logout_user()
+    """Sign out: every session of the user ends, in this browser and any other."""
+    if current_user.is_authenticated:
+        end_sessions(current_user._get_current_object())
+    sessions.end()
     flash(_("Du är utloggad."), "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    user: User = current_user._get_current_object()
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        done = attempt(
+            form,
+            lambda: change_own_password(
+                user,
+                current_password=form.current_password.data or "",
+                new_password=form.password.data or "",
+            ),
+        )
+        if done.ok:
+            sessions.start(user)
+            flash(
+                _("Lösenordet är bytt. Du är utloggad överallt utom här."),
+                "success",
+            )
+            return redirect(url_for("cases.overview"))
+    return page("auth/password.html", form, min_length=MIN_LENGTH)
 
 
 @bp.route("/admin/users")
@@ -154,6 +211,8 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
             ),
         )
         if done.ok:
+            if user.id == current_user.id and form.password.data:
+                sessions.start(user)  # a new password ended this session too
             flash(_("Ändringarna för %(name)s är sparade.", name=user.name), "success")
             return redirect(url_for("auth.users"))
     return page("admin/user_form.html", form, user=user, min_length=MIN_LENGTH)

@@ -97,6 +97,10 @@ def test_the_pages_of_a_case_meet_wcag_21_aa(axe_page: Page, demo_cases) -> None
     axe_page.get_by_role("button", name="Skapa ärende").click()
     axe_page.wait_for_selector("#form-errors")
     found += violations(axe_page)
+    found += violations(axe_page, "/account/password")
+    axe_page.get_by_role("button", name="Byt lösenord").click()
+    axe_page.wait_for_selector("#form-errors")
+    found += violations(axe_page)
 
     followed, followed_user, _ = demo_cases[Stage.UPPFOLJNING]
     log_in(axe_page, followed_user)
