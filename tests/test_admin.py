@@ -182,6 +182,7 @@ def test_an_administrator_cannot_give_an_existing_user_a_common_password(client,
     make.commit()
     login(client, admin)
     data = {"name": user.name, "role": "samordnare", "unit_id": str(user.unit_id), "active": "y"}
+    data["lock_version"] = "1"
 
     response = client.post(f"/admin/users/{user.id}", data={**data, "password": "password1234"})
 
@@ -276,6 +277,7 @@ def test_a_short_new_password_is_refused(client, make, admin):
     login(client, admin)
 
     data = {"name": user.name, "role": "samordnare", "unit_id": str(user.unit_id)}
+    data["lock_version"] = "1"
     response = client.post(f"/admin/users/{user.id}", data={**data, "password": "kort"})
 
     assert response.status_code == 422

@@ -1,7 +1,7 @@
 """record versions: the records colleagues edit at once carry a version and who saved last
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0006
 Create Date: 2026-12-07 21:24:12.459622
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
