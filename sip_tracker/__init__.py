@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the application: config, extensions, blueprints, handlers."""
-    from sip_tracker import cli, errors, i18n, security, web
+    from sip_tracker import cli, errors, guards, i18n, security, web
     from sip_tracker.auth import sessions, throttle
     from sip_tracker.config import engine_options, load_config
     from sip_tracker.db import db
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     keep_files_private(app)
 
+    guards.init_app(app)  # first: its converter and its check come before all else
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

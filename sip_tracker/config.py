@@ -52,6 +52,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
             f"SIP_FHIR_READ_AUDIT_COMMIT must be async or sync, not {read_audit_commit!r}"
         )
     export_ttl_hours = _export_ttl_hours(os.environ.get("SIP_FHIR_EXPORT_TTL_HOURS", "24"))
+    max_body = _byte_count("SIP_MAX_CONTENT_LENGTH", 1024 * 1024)
+    max_fhir_body = _byte_count("SIP_FHIR_MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
     retention_years = _retention_years(os.environ.get("SIP_RETENTION_YEARS", "10"))
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "sip_tracker.db")
@@ -96,6 +98,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "FHIR_EXPORT_TTL_HOURS": export_ttl_hours,
         # An export without a sign of life for this long was interrupted (its process ended).
         "FHIR_EXPORT_STALL_SECONDS": 300,
+        # The largest request body, in bytes: a form's, and a FHIR Bundle's (guards.py).
+        "MAX_CONTENT_LENGTH": max_body,
+        "FHIR_MAX_CONTENT_LENGTH": max_fhir_body,
+        # Strict-Transport-Security on every answer, not only those that came over HTTPS.
+        "HSTS": production,
         # Gallring (`flask gallra`): cases that ended this many years ago are deleted.
         "RETENTION_YEARS": retention_years,
         # The log review flags a user who opened more persons than this within an hour.
@@ -153,6 +160,14 @@ def _export_ttl_hours(text: str) -> float:
             f"(at most {MAX_EXPORT_TTL_HOURS}), not {text!r}"
         )
     return hours
+
+
+def _byte_count(name: str, default: int) -> int:
+    """A size in bytes from the environment, above 0; ConfigError otherwise."""
+    text = os.environ.get(name, str(default))
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        raise ConfigError(f"{name} must be a number of bytes above 0, not {text!r}")
+    return int(text)
 
 
 def _retention_years(text: str) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from sip_tracker.guards import TooLarge, body_limit
 
 
 class DomainError(Exception):
@@ -42,23 +44,34 @@ def register_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int] | Response:
+        if isinstance(error, RequestEntityTooLarge) and not isinstance(error, TooLarge):
+            # Werkzeug's own, from a body read past the limit: name the limit too.
+            error = TooLarge(body_limit(current_app, request.path))
         if request.path == "/fhir" or request.path.startswith("/fhir/"):
             # A FHIR client gets an OperationOutcome, never an HTML page.
             from sip_tracker.fhir.outcomes import issue, outcome_response
 
             code = error.code or 500
-            kind = {404: "not-found", 405: "not-supported", 429: "throttled"}.get(code, "invalid")
+            kind = {
+                404: "not-found",
+                405: "not-supported",
+                413: "too-long",
+                429: "throttled",
+            }.get(code, "invalid")
             return outcome_response(code, [issue(error.description or error.name, code=kind)])
         titles = {
             400: _l("Felaktig begäran"),
             403: _l("Åtkomst nekad"),
             404: _l("Sidan finns inte"),
             405: _l("Metoden är inte tillåten"),
+            413: _l("Det du skickade är för stort"),
             429: _l("För många försök"),
         }
         code = error.code or 500
         title = titles.get(code, _l("Något gick fel"))
-        return render_template("error.html", code=code, title=title), code
+        # A refusal that knows what was wrong says so (guards.NulCharacter).
+        detail = getattr(error, "detail", None)
+        return render_template("error.html", code=code, title=title, detail=detail), code
 
     @app.errorhandler(StaleDataError)
     def saved_at_once(error: StaleDataError) -> tuple[str, int] | Response:

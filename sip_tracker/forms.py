@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 from wtforms import IntegerField, SelectChoice, SelectField, SelectMultipleField, widgets
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
@@ -74,6 +74,15 @@ class UnitSelectField(SelectField):
 
     def load(self, blank: str | None = None) -> None:
         self.choices = unit_choices(blank=blank)
+
+
+def optional_choice() -> Optional:
+    """Optional for a select: no value is no choice, and whitespace is not a choice.
+
+    WTForms' Optional() takes " " for empty too and clears the select's "not a valid
+    choice" with it, so the view would get " " as the value.
+    """
+    return Optional(strip_whitespace=False)
 
 
 def optional_int(value: Any) -> int | None:

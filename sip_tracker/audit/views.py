@@ -37,7 +37,7 @@ from sip_tracker.forms import unit_choices
 from sip_tracker.people.identifiers import parse_identifier
 from sip_tracker.people.models import Person
 from sip_tracker.people.services import PROTECTED_OFF, PROTECTED_ON, person_by_identifier
-from sip_tracker.web import attempt, page
+from sip_tracker.web import attempt, log_read, page
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -319,6 +319,7 @@ def extract() -> Response | tuple[str, int]:
         person = db.session.get(Person, person_id) if person_id else None
         if person is not None:
             form.personnummer.data = parse_identifier(person.identifier).formatted()
+            log_read("person.read", person_id=person.id)  # the form shows their number
     elif form.validate():
         number = parse_identifier(form.personnummer.data or "").formatted()
         person = person_by_identifier(number)

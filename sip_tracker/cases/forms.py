@@ -41,6 +41,7 @@ from sip_tracker.forms import (
     MultiCheckboxField,
     UnitSelectField,
     choices,
+    optional_choice,
     optional_int,
     version_field,
 )
@@ -199,24 +200,24 @@ class OverviewFilterForm(Form):
     stage = SelectField(
         _l("Skede"),
         choices=choices(((c.value, label) for c, label in STAGE_LABELS.items()), _l("Alla skeden")),
-        validators=[Optional()],
+        validators=[optional_choice()],
     )
     sakomrade = SelectField(
         _l("Sakområde"),
         choices=choices(
             ((c.value, label) for c, label in SAKOMRADE_LABELS.items()), _l("Alla sakområden")
         ),
-        validators=[Optional()],
+        validators=[optional_choice()],
     )
-    kommun = SelectField(_l("Kommun"), validators=[Optional()])
-    activity = SelectField(_l("Aktivitet i handlingsplanen"), validators=[Optional()])
-    malomrade = SelectField(_l("Målområde"), validators=[Optional()])
+    kommun = SelectField(_l("Kommun"), validators=[optional_choice()])
+    activity = SelectField(_l("Aktivitet i handlingsplanen"), validators=[optional_choice()])
+    malomrade = SelectField(_l("Målområde"), validators=[optional_choice()])
     due = SelectField(
         _l("Tidsfrist"),
         choices=choices(
             [("", _l("Alla")), ("overdue", _l("Försenade")), ("week", _l("Inom 7 dagar"))]
         ),
-        validators=[Optional()],
+        validators=[optional_choice()],
     )
     status = SelectField(
         _l("Status"),
@@ -224,5 +225,5 @@ class OverviewFilterForm(Form):
             [("open", _l("Pågående")), ("closed", _l("Avslutade")), ("all", _l("Alla"))]
         ),
         default="open",
-        validators=[Optional()],
+        validators=[optional_choice()],
     )

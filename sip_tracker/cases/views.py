@@ -63,6 +63,7 @@ from sip_tracker.cases.workflow import (
 )
 from sip_tracker.db import db
 from sip_tracker.forms import choices, unit_choices
+from sip_tracker.guards import database_int
 from sip_tracker.handlingsplan.queries import activities as plan_activities
 from sip_tracker.handlingsplan.queries import activities_for_case
 from sip_tracker.handlingsplan.queries import malomraden as plan_malomraden
@@ -144,6 +145,7 @@ def overview() -> tuple[str, int]:
     query = cases_for_overview(current_user, scope=scope, filters=filters, today=today)
     pagination = db.paginate(
         query,
+        page=request.args.get("page", 1, type=database_int),
         per_page=current_app.config["CASES_PER_PAGE"],
         max_per_page=100,
         error_out=False,

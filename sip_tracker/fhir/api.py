@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +22,7 @@ from sip_tracker.fhir.models import ApiToken, StoredResource
 from sip_tracker.fhir.outcomes import FHIR_JSON, FhirError, outcome_response
 from sip_tracker.fhir.read import read_stored
 from sip_tracker.fhir.tokens import token_for
+from sip_tracker.guards import database_id
 from sip_tracker.people.identifiers import InvalidIdentifier, parse_identifier
 from sip_tracker.people.models import Person
 
@@ -244,10 +246,15 @@ def read(resource_type: str, logical_id: str) -> Response:
     return _json(outcome.content, headers=headers)
 
 
+# A weak ETag as this server writes it: ASCII digits (str.isdigit() also takes "²" and
+# "١"), no more than a version number can have.
+_ETAG = re.compile(r'W/"([0-9]{1,9})"')
+
+
 def _etag_version(etag: str) -> int:
     """The version a weak ETag W/"n" names; 0 (no version) for anything else."""
-    digits = etag.removeprefix('W/"').removesuffix('"')
-    return int(digits) if etag.startswith('W/"') and digits.isdigit() else 0
+    match = _ETAG.fullmatch(etag)
+    return int(match[1]) if match else 0
 
 
 def _query(search: fhir_search.Search) -> Select[tuple[StoredResource]]:
@@ -286,9 +293,8 @@ def _query(search: fhir_search.Search) -> Select[tuple[StoredResource]]:
 
 def _person_pk(logical_id: str) -> int | None:
     prefix = systems.patient_id(0)[:-1]
-    if logical_id.startswith(prefix) and logical_id[len(prefix) :].isdigit():
-        return int(logical_id[len(prefix) :])
-    return None
+    # Beyond the database's integers there is no such person (and no query to make).
+    return database_id(logical_id[len(prefix) :]) if logical_id.startswith(prefix) else None
 
 
 def _people_by_identifier(identifiers: list[tuple[str | None, str]]) -> set[int]:

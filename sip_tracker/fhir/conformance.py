@@ -17,6 +17,7 @@ from flask import Response, request
 
 from sip_tracker.fhir.api import bp, fhir_base, fhir_json_response, fhir_version_asked
 from sip_tracker.fhir.outcomes import FhirError
+from sip_tracker.fhir.search import check_format
 from sip_tracker.fhir.validation.definitions import PROFILES_DIR
 
 KINDS = ("StructureDefinition", "CodeSystem", "ValueSet")
@@ -92,6 +93,9 @@ def conformance_search(kind: str) -> Response:
             f"Supported: {', '.join(sorted(SEARCH_PARAMS))}.",
             code="not-supported",
         )
+    for name, value in args:
+        if name == "_format":
+            check_format(value)
     urls = [u for name, value in args if name == "url" for u in value.split(",") if u]
     ids = [i for name, value in args if name == "_id" for i in value.split(",") if i]
     found = [a for (k, _), a in sorted(artifacts().items()) if k == kind and _matches(a, urls, ids)]

@@ -95,7 +95,19 @@ def token(text: str) -> tuple[str | None, str]:
 def parse(resource_type: str, args: list[tuple[str, str]]) -> Search:
     """Read the query string; report every parameter this server does not understand."""
     known = COMMON | BY_TYPE.get(resource_type, set())
-    unknown = sorted({name for name, _ in args if name.split(":")[0] not in known})
+    # No modifier is implemented: ignoring one (status:not=active) would answer with what
+    # the token may see instead of what was asked, so each is refused by name (R4 search).
+    modified = sorted({name for name, _ in args if ":" in name})
+    if modified:
+        raise FhirError(
+            400,
+            f"Search parameter modifier(s) not supported for {resource_type}: "
+            f"{', '.join(modified)}. This server implements no modifiers; "
+            "use the parameter without one.",
+            code="not-supported",
+            expression=modified,
+        )
+    unknown = sorted({name for name, _ in args if name not in known})
     if unknown:
         raise FhirError(
             400,
@@ -140,16 +152,17 @@ def parse(resource_type: str, args: list[tuple[str, str]]) -> Search:
                     code="not-supported",
                 )
             search.includes.append(INCLUDES[value])
-        elif name in ("_format", "_summary"):
-            if name == "_summary" and value != "false":
-                raise FhirError(400, "_summary is not supported", code="not-supported")
-            if name == "_format" and value not in (
-                "json",
-                "application/fhir+json",
-                "application/json",
-            ):
-                raise FhirError(406, f"_format={value}: only JSON is served", code="not-supported")
+        elif name == "_summary" and value != "false":
+            raise FhirError(400, "_summary is not supported", code="not-supported")
+        elif name == "_format":
+            check_format(value)
     return search
+
+
+def check_format(value: str) -> None:
+    """_format names JSON, or the answer is a 406."""
+    if value not in ("json", "application/fhir+json", "application/json"):
+        raise FhirError(406, f"_format={value}: only JSON is served", code="not-supported")
 
 
 def _patient_reference(text: str, name: str) -> str:

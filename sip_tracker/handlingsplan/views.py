@@ -15,6 +15,7 @@ from sip_tracker.auth.views import require_admin
 from sip_tracker.cases.access import load_case
 from sip_tracker.db import db
 from sip_tracker.forms import choices
+from sip_tracker.guards import database_int
 from sip_tracker.handlingsplan import queries, services
 from sip_tracker.handlingsplan.counts import case_counts
 from sip_tracker.handlingsplan.forms import (
@@ -46,7 +47,7 @@ def plan_helpers() -> dict[str, Any]:
 @bp.route("/handlingsplan")
 @login_required
 def index() -> tuple[str, int]:
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=database_int)
     return page(
         "handlingsplan/index.html",
         malomraden=db.session.scalars(queries.malomraden()).all(),
@@ -246,7 +247,7 @@ def edit_inriktning(code: str | None = None) -> Response | tuple[str, int]:
     record = _record(StrategiskInriktning, code)
     form = _simple_form(InriktningForm, record, ("malomrade_id", *LISTING_FIELDS))
     if record is None and request.method == "GET":
-        form.malomrade_id.data = request.args.get("malomrade", type=int)
+        form.malomrade_id.data = request.args.get("malomrade", type=database_int)
     form.malomrade_id.choices = choices(
         (m.id, m.title) for m in db.session.scalars(queries.malomraden())
     )

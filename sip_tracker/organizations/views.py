@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from sip_tracker.auth.views import require_admin
 from sip_tracker.db import db
+from sip_tracker.guards import database_int
 from sip_tracker.organizations.forms import UnitForm
 from sip_tracker.organizations.models import Huvudman, Unit
 from sip_tracker.organizations.services import save_unit
@@ -50,7 +51,7 @@ def _save(form: UnitForm, unit: Unit | None) -> Unit:
 def new_unit() -> Response | tuple[str, int]:
     require_admin()
     # ?huvudman=<id> preselects the huvudman when coming from its section of the list.
-    form = UnitForm(data={"huvudman_id": request.args.get("huvudman", type=int)})
+    form = UnitForm(data={"huvudman_id": request.args.get("huvudman", type=database_int)})
     del form.lock_version  # nobody else can have saved a unit not yet made
     form.load_choices()
     if form.validate_on_submit():

@@ -18,8 +18,10 @@ from stdnum import luhn
 
 from sip_tracker import clock
 
+# ASCII digits only: \d also matches other scripts' digits (٣, ３), which int() reads but the
+# Luhn check and the database's 12 digits do not.
 _SHAPE = re.compile(
-    r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$"
+    r"(?P<century>[0-9]{2})?(?P<yymmdd>[0-9]{6})(?P<sep>[-+]?)(?P<serial>[0-9]{3})(?P<check>[0-9])"
 )
 
 
@@ -49,7 +51,7 @@ def parse_identifier(text: str, today: date | None = None) -> PersonalIdentifier
     compact = re.sub(r"\s", "", text or "")
     if not compact:
         raise InvalidIdentifier(_("Ange ett personnummer eller samordningsnummer."))
-    match = _SHAPE.match(compact)
+    match = _SHAPE.fullmatch(compact)
     if not match:
         raise InvalidIdentifier(
             _("Numret ska skrivas som ÅÅMMDD-NNNN eller ÅÅÅÅMMDDNNNN (10 eller 12 siffror).")

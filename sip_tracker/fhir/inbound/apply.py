@@ -42,6 +42,7 @@ from sip_tracker.fhir.inbound.organisations import as_unit, pk_of, resolve_organ
 from sip_tracker.fhir.inbound.records import ConsentData, MeetingData, RelatedData, SipBundle
 from sip_tracker.fhir.models import ApiToken
 from sip_tracker.fhir.outcomes import FhirError
+from sip_tracker.guards import database_id
 from sip_tracker.meetings import services as meetings
 from sip_tracker.meetings.models import Meeting
 from sip_tracker.organizations.models import Huvudman, Unit
@@ -126,7 +127,7 @@ class Importer:
         for candidate in (data.case_number, data.logical_id):
             if not candidate:
                 continue
-            pk = int(candidate) if candidate.isdigit() else pk_of(candidate)
+            pk = database_id(candidate) if candidate.isdigit() else pk_of(candidate)
             if pk is None or (candidate == data.logical_id and candidate != fs.careplan_id(pk)):
                 continue
             case = db.session.get(SipCase, pk)

@@ -11,15 +11,17 @@ from sqlalchemy import select
 from sip_tracker.db import db
 from sip_tracker.fhir.inbound.bundle import unprocessable
 from sip_tracker.fhir.inbound.records import OrganisationData, SipBundle
+from sip_tracker.guards import database_id
 from sip_tracker.organizations.models import Huvudman, Unit
 
 _DB_ID = re.compile(r"^(?:unit|huvudman|related|meeting|sip)-(\d+)$")
 
 
 def pk_of(logical_id: str | None) -> int | None:
-    """The database id in one of our logical ids (unit-12 → 12); None for anything else."""
+    """The database id in one of our logical ids (unit-12 → 12); None for anything else,
+    an id beyond the database's integers included."""
     match = _DB_ID.match(logical_id or "")
-    return int(match[1]) if match else None
+    return database_id(match[1]) if match else None
 
 
 def _huvudman(data: OrganisationData) -> Huvudman:
