@@ -209,13 +209,12 @@ def read_stored(
         found = _run_on_postgresql(r5, params)
     else:
         # SQLite (development) has no data-modifying CTEs and allows one writer: three
-        # statements through the request's session, as every write goes.
+        # statements through the request's session, committed with it after the view.
         statements = _statements(r5)
         connection = db.session.connection()
         first = connection.execute(statements.found, params).first()
         connection.execute(statements.audit, params)
         connection.execute(statements.touch, params)
-        db.session.commit()
         found = None if first is None else _Found._make(first)
     if found is None:
         return UNKNOWN_TOKEN

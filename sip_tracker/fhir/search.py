@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_
 
+from sip_tracker.clock import STOCKHOLM
 from sip_tracker.fhir import systems
 from sip_tracker.fhir.models import StoredResource
 from sip_tracker.fhir.outcomes import FhirError
@@ -53,6 +54,12 @@ class Search:
     includes: list[str] = field(default_factory=list)
 
 
+def _local(year: int, month: int = 1, day: int = 1) -> datetime:
+    """Midnight in Stockholm, as UTC: a date without a time zone is the server's (FHIR R4
+    search, date: "the server's local time zone should be assumed")."""
+    return datetime(year, month, day, tzinfo=STOCKHOLM).astimezone(UTC)
+
+
 def parse_date(text: str, name: str) -> DateBound:
     """A FHIR date search value with its precision: 2026, 2026-05, 2026-05-04, or an instant."""
     prefix = text[:2] if text[:2] in PREFIXES else "eq"
@@ -61,16 +68,15 @@ def parse_date(text: str, name: str) -> DateBound:
         raise FhirError(400, f"{name}: the prefix {prefix} is not supported", code="not-supported")
     try:
         if re.fullmatch(r"\d{4}", value):
-            start = datetime(int(value), 1, 1, tzinfo=UTC)
-            end = datetime(int(value) + 1, 1, 1, tzinfo=UTC)
+            start, end = _local(int(value)), _local(int(value) + 1)
         elif re.fullmatch(r"\d{4}-\d{2}", value):
             year, month = map(int, value.split("-"))
-            start = datetime(year, month, 1, tzinfo=UTC)
-            end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+            start, end = _local(year, month), _local(year + month // 12, month % 12 + 1)
         elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             day = date.fromisoformat(value)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            end = start + timedelta(days=1)
+            start = _local(day.year, day.month, day.day)
+            after = day + timedelta(days=1)
+            end = _local(after.year, after.month, after.day)
         else:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if moment.tzinfo is None:

@@ -8,7 +8,7 @@ a new version. Reads, searches and exports then serve the stored bytes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 
 from sip_tracker.cases.models import SipCase
 from sip_tracker.changes import Changes, subscribe
+from sip_tracker.clock import STOCKHOLM
 from sip_tracker.db import db, utcnow
 from sip_tracker.fhir.models import StoredResource
 from sip_tracker.fhir.validation import errors, validate
@@ -46,12 +47,13 @@ def _without_version(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _moment(text: str | None, *, end: bool) -> datetime | None:
-    """A FHIR date or dateTime as a UTC moment; an end date covers its whole day."""
+    """A FHIR date or dateTime as a UTC moment; an end date covers its whole day (a date is
+    a day in Stockholm, as searches read it: fhir/search.py)."""
     if not text:
         return None
     if len(text) == 10:
-        day = datetime.fromisoformat(text).replace(tzinfo=UTC)
-        return day + timedelta(days=1) if end else day
+        day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+        return datetime(day.year, day.month, day.day, tzinfo=STOCKHOLM).astimezone(UTC)
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 

@@ -229,3 +229,17 @@ def test_a_resource_that_fails_validation_is_never_stored_and_the_change_still_s
         del app.config["FHIR_STRICT"]
     assert "fails validation" in caplog.text
     assert "CarePlan.category" in caplog.text or "category" in caplog.text
+
+
+def test_a_date_without_a_time_zone_is_a_day_in_stockholm():
+    """FHIR R4 search: a date has no time zone, so the server's is assumed (found at midnight:
+    a resource stored at 00:30 Stockholm time was not found by _lastUpdated=ge<that day>)."""
+    from datetime import UTC, datetime
+
+    from sip_tracker.fhir.search import parse_date
+
+    bound = parse_date("ge2026-12-08", "_lastUpdated")
+    assert bound.start == datetime(2026, 12, 7, 23, 0, tzinfo=UTC)
+    assert bound.end == datetime(2026, 12, 8, 23, 0, tzinfo=UTC)
+    summer = parse_date("2026-07-01", "date")
+    assert summer.start == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
