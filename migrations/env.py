@@ -90,10 +90,39 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, "OFF")
+            # SQLite changes tables inside a transaction (db.py begins every one): all the
+            # migrations commit together, after the check below, or not at all.
+            conf_args.setdefault("transactional_ddl", True)
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _sqlite_check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, "ON")
+
+
+def _sqlite_foreign_keys(connection, state):
+    """Switch SQLite's foreign keys, outside any transaction (inside one it is a no-op).
+
+    SQLite's own procedure for changing a table (https://www.sqlite.org/lang_altertable.html):
+    batch mode copies the table and drops the old one, and with foreign keys on, that DROP
+    deletes every row referring to it through ON DELETE CASCADE, or fails.
+    """
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={state}")
+
+
+def _sqlite_check_foreign_keys(connection):
+    """Before the commit: refuse a migration that leaves a row pointing at nothing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration leaves rows with broken references: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sip_tracker.guards import TooLarge, body_limit
@@ -71,3 +72,18 @@ def register_handlers(app: Flask) -> None:
         # A refusal that knows what was wrong says so (guards.NulCharacter).
         detail = getattr(error, "detail", None)
         return render_template("error.html", code=code, title=title, detail=detail), code
+
+    @app.errorhandler(StaleDataError)
+    def saved_at_once(error: StaleDataError) -> tuple[str, int] | Response:
+        """Two requests saved the same versioned record at once, outside a form (which
+        `web.attempt` answers itself): the second is undone and told so, never a 500."""
+        from sip_tracker.db import db
+
+        db.session.rollback()
+        if request.path == "/fhir" or request.path.startswith("/fhir/"):
+            from sip_tracker.fhir.outcomes import issue, outcome_response
+
+            message = "Another request changed the same record at the same time; try again."
+            return outcome_response(409, [issue(message, code="conflict")])
+        title = _l("Någon annan sparade samtidigt")
+        return render_template("error.html", code=409, title=title), 409

@@ -8,8 +8,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
-from wtforms import SelectChoice, SelectField, SelectMultipleField, widgets
-from wtforms.validators import Optional
+from wtforms import IntegerField, SelectChoice, SelectField, SelectMultipleField, widgets
+from wtforms.validators import InputRequired, Optional
 
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
@@ -21,6 +21,16 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+def version_field() -> IntegerField:
+    """The version of the record the form was loaded from (see versions.py), sent back on
+    save so that a save over a colleague's newer one is refused."""
+    return IntegerField(
+        _l("Version"),
+        widget=widgets.HiddenInput(),
+        validators=[InputRequired(_l("Formuläret saknar version: läs in sidan på nytt."))],
+    )
 
 
 def choices(pairs: Iterable[tuple[Any, Any]], blank: Any = None) -> list[SelectChoice]:

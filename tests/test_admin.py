@@ -182,6 +182,7 @@ def test_an_administrator_cannot_give_an_existing_user_a_common_password(client,
     make.commit()
     login(client, admin)
     data = {"name": user.name, "role": "samordnare", "unit_id": str(user.unit_id), "active": "y"}
+    data["lock_version"] = "1"
 
     response = client.post(f"/admin/users/{user.id}", data={**data, "password": "password1234"})
 
@@ -241,6 +242,7 @@ def test_an_administrator_edits_role_unit_status_and_password(app, client, make,
         "unit_id": str(new_unit.id),
         "reviewed_unit_ids": [str(reviewed.id)],
         "password": "helt-nytt-losenord",
+        "lock_version": "1",
     }  # "active" left out: the box is unticked
     response = client.post(f"/admin/users/{user.id}", data=data, follow_redirects=True)
 
@@ -263,7 +265,7 @@ def test_an_empty_password_keeps_the_old_one(app, client, make, admin):
     login(client, admin)
 
     data = {"name": user.name, "role": "samordnare", "unit_id": str(user.unit_id)}
-    data.update(active="y", password="")
+    data.update(active="y", password="", lock_version="1")
     assert client.post(f"/admin/users/{user.id}", data=data).status_code == 302
 
     assert _log_in_with_password(app, user.email, PASSWORD).status_code == 302
@@ -275,6 +277,7 @@ def test_a_short_new_password_is_refused(client, make, admin):
     login(client, admin)
 
     data = {"name": user.name, "role": "samordnare", "unit_id": str(user.unit_id)}
+    data["lock_version"] = "1"
     response = client.post(f"/admin/users/{user.id}", data={**data, "password": "kort"})
 
     assert response.status_code == 422
@@ -292,7 +295,7 @@ def test_an_administrator_cannot_lock_themselves_out(client, make, admin, change
     make.commit()
     login(client, admin)
 
-    data = {"name": admin.name, "unit_id": str(admin.unit_id), **change}
+    data = {"name": admin.name, "unit_id": str(admin.unit_id), "lock_version": "1", **change}
     response = client.post(f"/admin/users/{admin.id}", data=data)
 
     assert response.status_code == 422
@@ -311,6 +314,7 @@ def test_a_user_at_a_closed_unit_can_still_be_edited(client, make, admin):
     page = client.get(f"/admin/users/{user.id}")
     assert "Stängd enhet (inaktiv)" in _html(page)
     data = {"name": "Nytt Namn", "role": "samordnare", "unit_id": str(closed.id), "active": "y"}
+    data["lock_version"] = "1"
     assert client.post(f"/admin/users/{user.id}", data=data).status_code == 302
 
 
@@ -442,6 +446,7 @@ def test_an_administrator_edits_and_deactivates_a_unit(client, make, admin):
     form = _html(client.get(f"/admin/units/{unit.id}"))
     assert 'value="SE2321000016-T001"' in form
     data = _unit_data(region.id, name="Nya namnet", active=None)  # keeps its own HSA-id
+    data["lock_version"] = "1"
     response = client.post(f"/admin/units/{unit.id}", data=data, follow_redirects=True)
 
     assert "Ändringarna för Nya namnet är sparade." in _html(response)

@@ -68,7 +68,7 @@ def test_a_successful_save_logs_the_change_not_a_read(client, make):
 
     response = client.post(
         f"/cases/{case.id}/kartlaggning",
-        data={"what_matters": "Att bo kvar hemma.", "needs-0-area": "halsa"},
+        data={"what_matters": "Att bo kvar hemma.", "needs-0-area": "halsa", "lock_version": "1"},
     )
 
     assert response.status_code == 302

@@ -188,6 +188,7 @@ def test_kartlaggning_keeps_the_persons_own_words(client, make):
             "needs-0-description": "Trappor hemma är svåra.",
             "needs-1-area": "halsa",
             "needs-1-description": "",
+            "lock_version": "1",
         },
     )
     assert response.status_code == 302
@@ -238,7 +239,12 @@ def test_name_the_huvudansvarig(client, make):
     login(client, user)
     response = client.post(
         f"/cases/{case.id}/roles",
-        data={"kind": "huvudansvarig", "unit_id": user.unit_id, "person_name": "Karin Ansvarig"},
+        data={
+            "kind": "huvudansvarig",
+            "unit_id": user.unit_id,
+            "person_name": "Karin Ansvarig",
+            "lock_version": "1",
+        },
     )
     assert response.status_code == 302
     assert "Karin Ansvarig" in client.get(f"/cases/{case.id}").get_data(as_text=True)

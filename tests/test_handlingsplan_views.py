@@ -237,6 +237,7 @@ def test_editing_an_activity_keeps_its_identifier(client, admin, plan):
             "year_from": "2024",
             "year_to": "2025",
             "status": "pagaende",
+            "lock_version": "1",
         },
     )
     assert response.status_code == 302
@@ -290,6 +291,7 @@ def test_administrators_edit_malomraden_inriktningar_and_sakomraden(client, admi
             data={
                 "malomrade_id": str(plan["malomrade"].id),
                 "title": "Primärvården som nav för alla",
+                "lock_version": "1",
             },
         ).status_code
         == 302
@@ -300,7 +302,8 @@ def test_administrators_edit_malomraden_inriktningar_and_sakomraden(client, admi
     assert missing.status_code == 422 and "Välj ett målområde i listan." in html(missing)
     assert (
         client.post(
-            "/handlingsplan/sakomraden/aldre/andra", data={"title": "Äldres hälsa (ny rubrik)"}
+            "/handlingsplan/sakomraden/aldre/andra",
+            data={"title": "Äldres hälsa (ny rubrik)", "lock_version": "1"},
         ).status_code
         == 302
     )
@@ -325,7 +328,10 @@ def test_a_case_is_linked_to_activities_suggested_from_its_sakomrade(client, mak
 
     response = client.post(
         f"/cases/{case.id}/handlingsplan",
-        data={"activity_ids": [str(plan["elderly"].id), str(plan["sip"].id)]},
+        data={
+            "activity_ids": [str(plan["elderly"].id), str(plan["sip"].id)],
+            "lock_version": "1",
+        },
     )
     assert response.status_code == 302
     linked = set(
@@ -338,7 +344,10 @@ def test_a_case_is_linked_to_activities_suggested_from_its_sakomrade(client, mak
     shown = html(client.get(f"/cases/{case.id}"))
     assert "Trygg hemgång" in shown and "/handlingsplan/aktiviteter/2025-aldre" in shown
 
-    client.post(f"/cases/{case.id}/handlingsplan", data={"activity_ids": [str(plan["sip"].id)]})
+    client.post(
+        f"/cases/{case.id}/handlingsplan",
+        data={"activity_ids": [str(plan["sip"].id)], "lock_version": "2"},
+    )
     linked = set(
         db.session.scalars(select(CaseActivity.activity_id).where(CaseActivity.case_id == case.id))
     )
@@ -351,7 +360,8 @@ def test_an_ended_activity_is_refused(client, make, plan):
     make.commit()
     login(client, coordinator)
     response = client.post(
-        f"/cases/{case.id}/handlingsplan", data={"activity_ids": [str(plan["ended"].id)]}
+        f"/cases/{case.id}/handlingsplan",
+        data={"activity_ids": [str(plan["ended"].id)], "lock_version": "1"},
     )
     assert response.status_code == 422
     assert "En avslutad eller avbruten aktivitet kan inte kopplas till fler ärenden." in html(

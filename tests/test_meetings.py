@@ -151,6 +151,14 @@ def fetch_meeting(meeting_id: int) -> Meeting:
     return db.session.get_one(Meeting, meeting_id)
 
 
+def version(world: World) -> str:
+    """The meeting's version now: what a form loaded at this moment carries."""
+    db.session.expire_all()
+    value = db.session.get_one(Meeting, world.meeting).lock_version
+    db.session.rollback()
+    return str(value)
+
+
 def case_stage(case_id: int) -> Stage:
     db.session.expire_all()
     stage = db.session.get_one(SipCase, case_id).stage
@@ -232,8 +240,11 @@ def test_edit_changes_the_time_and_keeps_the_answers(make: Factory, client: Flas
     assert 'value="13:30"' in text(page)
     assert "Kallelsen är redan skickad" in text(page)
 
-    client.post(world.url("/responses"), data={f"response_{world.unit_invitation}": "kommer"})
-    done = client.post(world.url("/edit"), data=meeting_form(world, time="15:00"))
+    answers = {f"response_{world.unit_invitation}": "kommer", "lock_version": version(world)}
+    client.post(world.url("/responses"), data=answers)
+    done = client.post(
+        world.url("/edit"), data=meeting_form(world, time="15:00", lock_version=version(world))
+    )
     assert done.status_code == 302
     assert "2030-06-05 15:00" in text(client.get(done.headers["Location"]))
     meeting = fetch_meeting(world.meeting)  # type: ignore[arg-type]
@@ -260,7 +271,8 @@ def test_edit_after_the_kallelse_cannot_add_a_unit_outside_the_consent(
 
     ids = [str(world.unit_participant), str(world.narstaende), str(extra_id)]
     page = client.post(
-        world.url("/edit"), data=meeting_form(world, time="16:00", participant_ids=ids)
+        world.url("/edit"),
+        data=meeting_form(world, time="16:00", participant_ids=ids, lock_version=version(world)),
     )
     assert page.status_code == 422
     assert "Samtycket omfattar inte: Hemtjänsten Solen" in text(page)
@@ -279,7 +291,7 @@ def test_kallelse_is_refused_without_consent(make: Factory, client: FlaskClient)
     message = "Registrera samtycke innan kallelsen skickas till andra organisationer."
     assert message in text(client.get(world.url()))
 
-    page = client.post(world.url("/kallelse"))
+    page = client.post(world.url("/kallelse"), data={"lock_version": version(world)})
     assert page.status_code == 422
     assert "Kallelsen skickades inte" in text(page)
     assert message in text(page)
@@ -309,7 +321,7 @@ def test_kallelse_is_refused_for_a_unit_the_consent_does_not_cover(
     )
     make.commit()
 
-    page = client.post(world.url("/kallelse"))
+    page = client.post(world.url("/kallelse"), data={"lock_version": version(world)})
     assert page.status_code == 422
     assert "Samtycket omfattar inte: Hemtjänsten Solen" in text(page)
     assert case_stage(world.case) == Stage.FORBEREDELSE
@@ -317,7 +329,7 @@ def test_kallelse_is_refused_for_a_unit_the_consent_does_not_cover(
 
 def test_sending_the_kallelse_moves_the_case_to_kallad(make: Factory, client: FlaskClient) -> None:
     world = build(make, client, starts_at=SUMMER_START_UTC)
-    done = client.post(world.url("/kallelse"))
+    done = client.post(world.url("/kallelse"), data={"lock_version": version(world)})
     assert done.status_code == 302
     page = client.get(done.headers["Location"])
     html = text(page)
@@ -381,6 +393,7 @@ def test_record_answers(make: Factory, client: FlaskClient) -> None:
         data={
             f"response_{world.unit_invitation}": "kommer",
             f"response_{world.narstaende_invitation}": "kommer_inte",
+            "lock_version": version(world),
         },
     )
     assert done.status_code == 302
@@ -430,6 +443,7 @@ def test_record_the_meeting_held(make: Factory, client: FlaskClient) -> None:
             "person_attended": "ja",
             "attended": [str(world.narstaende_invitation)],
             "notes": "Personen berättade om sin vardag.",
+            "lock_version": version(world),
         },
     )
     assert done.status_code == 302
@@ -467,6 +481,7 @@ def test_held_form_errors_keep_the_input(make: Factory, client: FlaskClient) -> 
             "held_time": "13:30",
             "person_attended": "nej",
             "notes": "Mina anteckningar",
+            "lock_version": version(world),
         },
     )
     assert future.status_code == 422
@@ -481,7 +496,9 @@ def test_a_second_meeting_before_the_plan_keeps_the_stage(
     world = build(make, client, starts_at=SUMMER_START_UTC, sent=True)
     done = client.post(f"/cases/{world.case}/meetings/new", data=meeting_form(world, time="09:00"))
     assert done.status_code == 302
-    sent = client.post(done.headers["Location"] + "/kallelse", follow_redirects=True)
+    sent = client.post(
+        done.headers["Location"] + "/kallelse", data={"lock_version": "1"}, follow_redirects=True
+    )
     assert "Kallelsen är registrerad som skickad" in text(sent)
     assert case_stage(world.case) == Stage.KALLAD
 

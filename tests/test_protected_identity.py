@@ -15,7 +15,9 @@ WARNING = "Skyddade personuppgifter."
 
 
 def _edit(client, person, **changes):
+    db.session.expire_all()  # the version now, as a form loaded at this moment carries it
     data = {
+        "lock_version": str(db.session.get_one(Person, person.id).lock_version),
         "given_name": person.given_name,
         "family_name": person.family_name,
         "phone": "",

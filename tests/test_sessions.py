@@ -204,6 +204,7 @@ def test_a_new_password_set_by_an_administrator_ends_every_session_of_the_user(a
             "unit_id": str(user.unit_id),
             "active": "y",
             "password": NEW_PASSWORD,
+            "lock_version": "1",
         },
     )
 
@@ -229,6 +230,7 @@ def test_an_administrator_who_sets_their_own_password_stays_signed_in(app, make)
             "unit_id": str(admin.unit_id),
             "active": "y",
             "password": NEW_PASSWORD,
+            "lock_version": "1",
         },
     )
 
@@ -307,10 +309,11 @@ def test_deactivation_ends_every_session_even_once_the_account_is_active_again(a
     form = {"name": user.name, "role": "samordnare", "unit_id": str(user.unit_id)}
 
     g.pop("_login_user", None)
-    assert admin_browser.post(f"/admin/users/{user.id}", data=form).status_code == 302
+    deactivated = admin_browser.post(f"/admin/users/{user.id}", data={**form, "lock_version": "1"})
+    assert deactivated.status_code == 302
     assert not _signed_in(app, browser)
     g.pop("_login_user", None)
-    admin_browser.post(f"/admin/users/{user.id}", data={**form, "active": "y"})
+    admin_browser.post(f"/admin/users/{user.id}", data={**form, "active": "y", "lock_version": "2"})
 
     assert not _replay(app, copy)
     assert not _signed_in(app, browser)

@@ -71,7 +71,11 @@ def test_a_failure_after_a_change_leaves_nothing_of_it(client, make, monkeypatch
     with pytest.raises(RuntimeError):
         client.post(
             f"/cases/{case.id}/kartlaggning",
-            data={"what_matters": "Att bo kvar hemma.", "needs-0-area": "halsa"},
+            data={
+                "what_matters": "Att bo kvar hemma.",
+                "needs-0-area": "halsa",
+                "lock_version": "1",
+            },
         )
 
     db.session.rollback()
@@ -91,7 +95,7 @@ def test_a_change_is_published_to_fhir_with_its_commit(client, make):
 
     response = client.post(
         f"/cases/{case.id}/kartlaggning",
-        data={"what_matters": "Att bo kvar hemma.", "needs-0-area": "halsa"},
+        data={"what_matters": "Att bo kvar hemma.", "needs-0-area": "halsa", "lock_version": "1"},
     )
 
     assert response.status_code == 302

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from sip_tracker.auth.models import Role
 from sip_tracker.db import db
+from sip_tracker.forms import version_field
 from sip_tracker.organizations.models import Huvudman, Unit
 
 ROLE_LABELS = {
@@ -102,6 +103,7 @@ class UserForm(FlaskForm):
         validators=[Optional()],
         render_kw={"autocomplete": "new-password"},
     )
+    lock_version = version_field()
 
     def load_choices(self, keep: Collection[int] = ()) -> None:
         choices = grouped_unit_choices(keep)
@@ -110,6 +112,7 @@ class UserForm(FlaskForm):
 
 
 class NewUserForm(UserForm):
+    lock_version = None  # a new account has no version to compare
     email = EmailField(
         _l("E-post"),
         filters=[_strip],

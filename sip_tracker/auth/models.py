@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sip_tracker.db import db, utcnow
 from sip_tracker.organizations.models import Unit
+from sip_tracker.versions import Versioned
 
 
 class Role(StrEnum):
@@ -27,7 +28,7 @@ review_units = Table(
 )
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined]
+class User(UserMixin, Versioned, db.Model):  # type: ignore[name-defined]
     """A staff member at one unit of one huvudman."""
 
     __tablename__ = "user_account"
@@ -47,7 +48,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     # password, deactivation) ends all of the user's sessions at once, in any store.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
-    unit: Mapped[Unit] = relationship()
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     reviewed_units: Mapped[list[Unit]] = relationship(secondary=review_units, order_by=Unit.name)
 
     @property

@@ -17,6 +17,7 @@ from sip_tracker.auth.throttle import LoginLocked, keys_for, login_throttle
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.organizations.models import Unit
+from sip_tracker.versions import save_version
 
 
 def normalise_email(email: str) -> str:
@@ -68,11 +69,13 @@ def update_user(
     active: bool,
     reviewed_units: list[Unit],
     password: str | None = None,
+    lock_version: int | None = None,
 ) -> None:
     """Change an account; administrators cannot lock themselves out.
 
     A new password or a deactivation ends every session the user has.
     """
+    save_version(user, user=acting_user, lock_version=lock_version, what=_("användaren"))
     if acting_user is not None and user.id == acting_user.id:
         if role != Role.ADMINISTRATOR:
             raise DomainError(_("Du kan inte ta bort din egen administratörsroll."), "role")

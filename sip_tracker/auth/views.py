@@ -191,6 +191,7 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
             "unit_id": user.unit_id,
             "reviewed_unit_ids": reviewed_ids,
             "active": user.active,
+            "lock_version": user.lock_version,
         }
     )
     form.load_choices(keep=[user.unit_id, *reviewed_ids])
@@ -206,6 +207,7 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
                 active=bool(form.active.data),
                 reviewed_units=_units(form.reviewed_unit_ids.data or []),
                 password=form.password.data or None,
+                lock_version=form.lock_version.data,
             ),
         )
         if done.ok:

@@ -43,6 +43,7 @@ from sip_tracker.forms import (
     choices,
     optional_choice,
     optional_int,
+    version_field,
 )
 from sip_tracker.people.forms import PersonFields, identifier_field
 
@@ -89,7 +90,7 @@ class NewCaseForm(FlaskForm, PersonFields, CaseFields):
 
 
 class CaseDetailsForm(FlaskForm, CaseFields):
-    pass
+    lock_version = version_field()
 
 
 class ConsentForm(FlaskForm):
@@ -149,6 +150,7 @@ class KartlaggningForm(FlaskForm):
         description=_l("Skriv med personens egna ord."),
     )
     needs = FieldList(FormField(NeedForm), min_entries=1)
+    lock_version = version_field()
 
 
 class ParticipantForm(FlaskForm):
@@ -182,6 +184,7 @@ class RoleForm(FlaskForm):
     person_name = StringField(
         _l("Namn"), validators=[DataRequired(_l("Ange namnet på personen.")), Length(max=160)]
     )
+    lock_version = version_field()
 
 
 class ReasonForm(FlaskForm):

@@ -20,6 +20,7 @@ from sip_tracker.cases.codes import (
     values,
 )
 from sip_tracker.db import db, utcnow
+from sip_tracker.versions import Versioned
 
 if TYPE_CHECKING:
     from sip_tracker.auth.models import User
@@ -33,8 +34,11 @@ def _enum(enum: type, length: int = 24) -> Enum:
     return Enum(enum, native_enum=False, length=length, values_callable=values)
 
 
-class SipCase(db.Model):  # type: ignore[name-defined]
-    """One SIP for one person, from the identified need to its end."""
+class SipCase(Versioned, db.Model):  # type: ignore[name-defined]
+    """One SIP for one person, from the identified need to its end.
+
+    Its version covers what the case's own forms save: details, kartläggning and roles.
+    """
 
     __tablename__ = "sip_case"
 
@@ -58,7 +62,7 @@ class SipCase(db.Model):  # type: ignore[name-defined]
 
     person: Mapped[Person] = relationship()
     initiating_unit: Mapped[Unit] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     sakomraden: Mapped[list[CaseSakomrade]] = relationship(
         cascade="all, delete-orphan", order_by="CaseSakomrade.code"
     )

@@ -36,6 +36,7 @@ from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition, P
 from sip_tracker.fhir.exports import CONSENT_WITHDRAWN, delete_exports_holding
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
+from sip_tracker.versions import save_version
 
 
 def create_case(
@@ -107,7 +108,10 @@ def update_case_details(
     utskrivningsklar_on: date | None,
     sakomraden: Iterable[Sakomrade],
     need_description: str,
+    lock_version: int | None = None,
 ) -> None:
+    """Change why the case exists and what it is about, unless someone saved it meanwhile."""
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
     if origin == Origin.UTSKRIVNING and utskrivningsklar_on is None:
         raise DomainError(_("Ange datum för utskrivningsklar när SIP:en gäller utskrivning."))
     case.origin = origin
@@ -129,9 +133,20 @@ def start_preparation(case: SipCase, *, user: User, at: datetime | None = None) 
 
 
 def set_role(
-    case: SipCase, *, user: User, kind: CaseRoleKind, unit: Unit, person_name: str
+    case: SipCase,
+    *,
+    user: User,
+    kind: CaseRoleKind,
+    unit: Unit,
+    person_name: str,
+    lock_version: int | None = None,
 ) -> CaseRole:
-    """Name the unit and person holding a role (mötesledare, huvudansvarig, …)."""
+    """Name the unit and person holding a role (mötesledare, huvudansvarig, …).
+
+    The roles are the case's: its version also guards two colleagues naming the same role
+    at once (the second would otherwise break the one-role-per-kind constraint).
+    """
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
     person_name = person_name.strip()
     if not person_name:
         raise DomainError(_("Ange namnet på personen som har rollen."))
@@ -148,13 +163,16 @@ def set_role(
     return role
 
 
-def remove_role(case: SipCase, *, user: User, kind: CaseRoleKind) -> None:
+def remove_role(
+    case: SipCase, *, user: User, kind: CaseRoleKind, lock_version: int | None = None
+) -> None:
     """Nobody holds the role any more (mötesledare, huvudansvarig); the initiativtagare stays."""
     if kind == CaseRoleKind.INITIATIVTAGARE:
         raise DomainError(_("Initiativtagaren kan inte tas bort."))
     role = case.role(kind)
     if role is None:
         return
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
     case.roles.remove(role)
     db.session.flush()
     record_change("case.role", case, user, f"{kind}: –")
@@ -251,9 +269,15 @@ class NeedInput:
 
 
 def save_kartlaggning(
-    case: SipCase, *, user: User, what_matters: str, needs: Sequence[NeedInput]
+    case: SipCase,
+    *,
+    user: User,
+    what_matters: str,
+    needs: Sequence[NeedInput],
+    lock_version: int | None = None,
 ) -> None:
     """Save the person's own words on what matters, and the needs per life area."""
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
     case.what_matters = what_matters.strip()
     case.needs = [
         Need(

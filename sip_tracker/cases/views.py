@@ -231,6 +231,7 @@ def edit(case_id: int) -> Response | tuple[str, int]:
             "utskrivningsklar_on": case.utskrivningsklar_on,
             "sakomraden": [s.code.value for s in case.sakomraden],
             "need_description": case.need_description,
+            "lock_version": case.lock_version,
         },
     )
     if form.validate_on_submit():
@@ -243,6 +244,7 @@ def edit(case_id: int) -> Response | tuple[str, int]:
                 utskrivningsklar_on=form.utskrivningsklar_on.data,
                 sakomraden=[Sakomrade(s) for s in form.sakomraden.data or []],
                 need_description=form.need_description.data or "",
+                lock_version=form.lock_version.data,
             ),
         )
         if done.ok:
@@ -340,6 +342,7 @@ def kartlaggning(case_id: int) -> Response | tuple[str, int]:
                 for n in case.needs
             ]
             + [{"area": NeedArea.HALSA.value}] * 2,
+            "lock_version": case.lock_version,
         }
         form = KartlaggningForm(formdata=None, data=data)
     else:
@@ -356,7 +359,11 @@ def kartlaggning(case_id: int) -> Response | tuple[str, int]:
         done = attempt(
             form,
             lambda: services.save_kartlaggning(
-                case, user=current_user, what_matters=form.what_matters.data or "", needs=needs
+                case,
+                user=current_user,
+                what_matters=form.what_matters.data or "",
+                needs=needs,
+                lock_version=form.lock_version.data,
             ),
         )
         if done.ok:
@@ -437,6 +444,7 @@ def roles(case_id: int) -> Response | tuple[str, int]:
             existing = case.role(CaseRoleKind(kind))
             form.unit_id.data = existing.unit_id if existing else current_user.unit_id
             form.person_name.data = existing.person_name if existing else current_user.name
+        form.lock_version.data = case.lock_version
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data)
         if unit is None:
@@ -450,6 +458,7 @@ def roles(case_id: int) -> Response | tuple[str, int]:
                     kind=CaseRoleKind(form.kind.data),
                     unit=unit,
                     person_name=form.person_name.data or "",
+                    lock_version=form.lock_version.data,
                 ),
                 "person_name",
             )

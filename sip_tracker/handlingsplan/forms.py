@@ -17,7 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from sip_tracker.forms import MultiCheckboxField, choices
+from sip_tracker.forms import MultiCheckboxField, choices, version_field
 from sip_tracker.handlingsplan.files import FIRST_YEAR, LAST_YEAR
 from sip_tracker.handlingsplan.models import ACTIVITY_STATUS_LABELS, CODE_PATTERN
 
@@ -102,6 +102,7 @@ class ActivityForm(FlaskForm):
         _l("Status"),
         choices=choices((s.value, label) for s, label in ACTIVITY_STATUS_LABELS.items()),
     )
+    lock_version = version_field()  # removed from the form of a new activity
 
     def validate_year_to(self, field: Field) -> None:
         first: Any = self.year_from
@@ -114,6 +115,7 @@ class MalomradeForm(FlaskForm):
     title = title_field(_l("Rubrik"))
     description = description_field()
     position = position_field()
+    lock_version = version_field()  # removed from the form of a new one
 
 
 class InriktningForm(FlaskForm):
@@ -124,6 +126,7 @@ class InriktningForm(FlaskForm):
     title = title_field(_l("Rubrik"))
     description = description_field()
     position = position_field()
+    lock_version = version_field()  # removed from the form of a new one
 
 
 class SakomradeForm(FlaskForm):
@@ -137,6 +140,7 @@ class SakomradeForm(FlaskForm):
     title = title_field(_l("Rubrik"))
     description = description_field()
     position = position_field()
+    lock_version = version_field()  # removed from the form of a new one
 
 
 class CaseActivitiesForm(FlaskForm):
@@ -148,3 +152,4 @@ class CaseActivitiesForm(FlaskForm):
             " kopplas till fler ärenden."
         ),
     )
+    lock_version = version_field()

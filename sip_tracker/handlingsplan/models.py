@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sip_tracker.db import db, utcnow
+from sip_tracker.versions import Versioned
 
 
 class ActivityStatus(StrEnum):
@@ -52,7 +53,7 @@ OPEN_STATUSES = (ActivityStatus.PLANERAD, ActivityStatus.BESLUTAD, ActivityStatu
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
-class Malomrade(db.Model):  # type: ignore[name-defined]
+class Malomrade(Versioned, db.Model):  # type: ignore[name-defined]
     """One of the plan's five målområden (goal areas)."""
 
     __tablename__ = "malomrade"
@@ -72,7 +73,7 @@ class Malomrade(db.Model):  # type: ignore[name-defined]
         return self.title
 
 
-class StrategiskInriktning(db.Model):  # type: ignore[name-defined]
+class StrategiskInriktning(Versioned, db.Model):  # type: ignore[name-defined]
     """A strategic direction within a målområde."""
 
     __tablename__ = "strategisk_inriktning"
@@ -87,7 +88,7 @@ class StrategiskInriktning(db.Model):  # type: ignore[name-defined]
     malomrade: Mapped[Malomrade] = relationship(back_populates="inriktningar")
 
 
-class PlanSakomrade(db.Model):  # type: ignore[name-defined]
+class PlanSakomrade(Versioned, db.Model):  # type: ignore[name-defined]
     """A sakområde (samrådsgrupp). The codes of the four a person's case can fall in are
     those of cases.codes.Sakomrade, so case links and filters meet in SQL."""
 
@@ -121,7 +122,7 @@ activity_sakomrade = Table(
 )
 
 
-class Activity(db.Model):  # type: ignore[name-defined]
+class Activity(Versioned, db.Model):  # type: ignore[name-defined]
     """A prioritised uppdrag or aktivitet of one year, or of several years in a row."""
 
     __tablename__ = "activity"

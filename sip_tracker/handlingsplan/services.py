@@ -28,6 +28,7 @@ from sip_tracker.handlingsplan.models import (
     PlanSakomrade,
     StrategiskInriktning,
 )
+from sip_tracker.versions import Versioned, next_version, save_version
 
 
 @dataclass
@@ -61,6 +62,13 @@ def _existing(model: Any, key: str) -> dict[str, Any]:
     return {getattr(row, key): row for row in db.session.scalars(select(model))}
 
 
+def _count_version(row: Versioned, created: bool, changed: bool) -> None:
+    """A row the file changed is a new version: a form opened before the import cannot
+    save over it unseen."""
+    if changed and not created:
+        next_version(row, user=None)
+
+
 def _find_or_add(rows: dict[str, Any], model: Any, key: str, value: str) -> tuple[Any, bool]:
     """The row with this key, or a new one added to the session; and whether it is new."""
     if value in rows:
@@ -91,6 +99,7 @@ def import_plan(plan: PlanFile) -> ImportSummary:
         changed = _assign(
             malomrade, title=row.title, description=row.description, position=row.position
         )
+        _count_version(malomrade, created, changed)
         summary.count(created, changed)
     db.session.flush()
 
@@ -104,6 +113,7 @@ def import_plan(plan: PlanFile) -> ImportSummary:
             description=irow.description,
             position=irow.position,
         )
+        _count_version(inriktning, created, changed)
         summary.count(created, changed)
 
     sakomraden = _existing(PlanSakomrade, "code")
@@ -112,6 +122,7 @@ def import_plan(plan: PlanFile) -> ImportSummary:
         changed = _assign(
             sakomrade, title=srow.title, description=srow.description, position=srow.position
         )
+        _count_version(sakomrade, created, changed)
         summary.count(created, changed)
     db.session.flush()
 
@@ -135,6 +146,7 @@ def import_plan(plan: PlanFile) -> ImportSummary:
         if created or {s.code for s in activity.sakomraden} != set(arow.sakomraden):
             activity.sakomraden = wanted_s
             changed = True
+        _count_version(activity, created, changed)
         summary.count(created, changed and not created)
     db.session.flush()
     action_plan_changed()
@@ -150,10 +162,19 @@ def _code_taken(model: Any, column: Any, code: str, current: Any) -> bool:
 
 
 def save_malomrade(
-    malomrade: Malomrade | None, *, code: str, title: str, description: str, position: int
+    malomrade: Malomrade | None,
+    *,
+    code: str,
+    title: str,
+    description: str,
+    position: int,
+    lock_version: int | None = None,
+    user: User | None = None,
 ) -> Malomrade:
     """Create or change a målområde; its code is fixed once created."""
-    if malomrade is None:
+    if malomrade is not None:
+        save_version(malomrade, user=user, lock_version=lock_version, what=_("målområdet"))
+    else:
         if _code_taken(Malomrade, Malomrade.code, code, None):
             raise DomainError(
                 _("Det finns redan ett målområde med koden %(code)s.", code=code), "code"
@@ -174,9 +195,18 @@ def save_inriktning(
     title: str,
     description: str,
     position: int,
+    lock_version: int | None = None,
+    user: User | None = None,
 ) -> StrategiskInriktning:
     """Create or change a strategisk inriktning; its code is fixed once created."""
-    if inriktning is None:
+    if inriktning is not None:
+        save_version(
+            inriktning,
+            user=user,
+            lock_version=lock_version,
+            what=_("den strategiska inriktningen"),
+        )
+    else:
         if _code_taken(StrategiskInriktning, StrategiskInriktning.code, code, None):
             raise DomainError(
                 _("Det finns redan en strategisk inriktning med koden %(code)s.", code=code), "code"
@@ -196,10 +226,19 @@ def save_inriktning(
 
 
 def save_sakomrade(
-    sakomrade: PlanSakomrade | None, *, code: str, title: str, description: str, position: int
+    sakomrade: PlanSakomrade | None,
+    *,
+    code: str,
+    title: str,
+    description: str,
+    position: int,
+    lock_version: int | None = None,
+    user: User | None = None,
 ) -> PlanSakomrade:
     """Create or change a sakområde; its code is fixed once created."""
-    if sakomrade is None:
+    if sakomrade is not None:
+        save_version(sakomrade, user=user, lock_version=lock_version, what=_("sakområdet"))
+    else:
         if db.session.get(PlanSakomrade, code) is not None:
             raise DomainError(
                 _("Det finns redan ett sakområde med koden %(code)s.", code=code), "code"
@@ -224,8 +263,12 @@ def save_activity(
     sakomraden: Sequence[PlanSakomrade],
     responsible_group: str | None,
     status: ActivityStatus,
+    lock_version: int | None = None,
+    user: User | None = None,
 ) -> Activity:
     """Create or change an activity; its identifier is fixed once created."""
+    if activity is not None:
+        save_version(activity, user=user, lock_version=lock_version, what=_("aktiviteten"))
     if year_to < year_from:
         raise DomainError(_("Det sista året kan inte komma före det första."), "year_to")
     if activity is None:
@@ -255,11 +298,19 @@ def save_activity(
 # Cases -------------------------------------------------------------------------------
 
 
-def link_activities(case: SipCase, *, user: User, activities: Sequence[Activity]) -> None:
+def link_activities(
+    case: SipCase,
+    *,
+    user: User,
+    activities: Sequence[Activity],
+    lock_version: int | None = None,
+) -> None:
     """Set the activities of the plan a case is counted towards.
 
-    An activity that has ended can keep its links but takes no new ones.
+    An activity that has ended can keep its links but takes no new ones. The links are the
+    case's: its version keeps a colleague's choice from being undone unseen.
     """
+    save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
     current = {
         link.activity_id: link
         for link in db.session.scalars(select(CaseActivity).where(CaseActivity.case_id == case.id))

@@ -94,12 +94,15 @@ def _activity_form(activity: Activity | None) -> ActivityForm:
             "sakomrade_codes": [s.code for s in activity.sakomraden],
             "responsible_group": activity.responsible_group,
             "status": activity.status.value,
+            "lock_version": activity.lock_version,
         }
     else:
         data = {"status": ActivityStatus.BESLUTAD.value}
     form = ActivityForm(data=data)
     if activity is not None:
         del form.identifier  # stable: PlanDefinition ids and links rely on it
+    else:
+        del form.lock_version  # nobody else can have saved an activity not yet made
     form.malomrade_ids.choices = choices(
         (m.id, m.title) for m in db.session.scalars(queries.malomraden())
     )
@@ -129,6 +132,8 @@ def _save_activity(form: ActivityForm, activity: Activity | None) -> Activity:
         sakomraden=sakomraden,
         responsible_group=form.responsible_group.data,
         status=ActivityStatus(form.status.data),
+        lock_version=form.lock_version.data if activity is not None else None,
+        user=current_user,
     )
 
 
@@ -160,10 +165,16 @@ def edit_activity(identifier: str) -> Response | tuple[str, int]:
 
 
 def _simple_form(form_class: type[Any], record: Any, fields: tuple[str, ...]) -> Any:
-    data = {name: getattr(record, name) for name in fields} if record is not None else {}
+    data = (
+        {name: getattr(record, name) for name in (*fields, "lock_version")}
+        if record is not None
+        else {}
+    )
     form = form_class(data=data)
     if record is not None:
         del form.code
+    else:
+        del form.lock_version  # nobody else can have saved a row not yet made
     return form
 
 
@@ -197,6 +208,8 @@ def _save_listing(
                 title=form.title.data or "",
                 description=form.description.data or "",
                 position=form.position.data or 0,
+                lock_version=form.lock_version.data if record is not None else None,
+                user=current_user,
                 **extra(),
             ),
         )
@@ -279,14 +292,21 @@ def case_activities(case_id: int) -> Response | tuple[str, int]:
     codes = [s.code.value for s in case.sakomraden]
     suggested = set(db.session.scalars(queries.suggested_activity_ids(codes)))
     form = CaseActivitiesForm(
-        data={"activity_ids": [a.id for a in linked]} if request.method == "GET" else None
+        data={"activity_ids": [a.id for a in linked], "lock_version": case.lock_version}
+        if request.method == "GET"
+        else None
     )
     form.activity_ids.choices = choices((a.id, a.title) for a in available)
     if form.validate_on_submit():
         chosen = [a for a in available if a.id in set(form.activity_ids.data or [])]
         done = attempt(
             form,
-            lambda: services.link_activities(case, user=current_user, activities=chosen),
+            lambda: services.link_activities(
+                case,
+                user=current_user,
+                activities=chosen,
+                lock_version=form.lock_version.data,
+            ),
             "activity_ids",
         )
         if done.ok:

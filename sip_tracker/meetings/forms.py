@@ -29,7 +29,7 @@ from wtforms.validators import (
 )
 
 from sip_tracker.cases.codes import RESPONSE_LABELS, Response
-from sip_tracker.forms import MultiCheckboxField
+from sip_tracker.forms import MultiCheckboxField, version_field
 from sip_tracker.meetings.models import Invitation
 
 
@@ -57,6 +57,7 @@ class MeetingForm(FlaskForm):
         ],
     )
     participant_ids = MultiCheckboxField(_l("Deltagare att kalla"), coerce=int)
+    lock_version = version_field()  # removed from the form of a new meeting
 
     def validate_duration_minutes(self, field: Field) -> None:
         # Not NumberRange: text that is no number already has its own message.
@@ -73,7 +74,9 @@ class MeetingForm(FlaskForm):
 
 
 class KallelseForm(FlaskForm):
-    """The button that records the kallelse as sent (the CSRF token only)."""
+    """The button that records the kallelse as sent, for the meeting as the user saw it."""
+
+    lock_version = version_field()
 
 
 RESPONSE_CHOICES = [
@@ -83,6 +86,8 @@ RESPONSE_CHOICES = [
 
 class ResponsesForm(FlaskForm):
     """One answer per invitation; the select fields are added per meeting."""
+
+    lock_version = version_field()
 
     @staticmethod
     def field_name(invitation: Invitation) -> str:
@@ -132,3 +137,4 @@ class HeldForm(FlaskForm):
         _l("Anteckningar från mötet"),
         validators=[Optional(), Length(max=20000, message=_l("Högst 20 000 tecken."))],
     )
+    lock_version = version_field()

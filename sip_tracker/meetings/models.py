@@ -10,13 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sip_tracker.cases.codes import Response, values
 from sip_tracker.db import db, utcnow
+from sip_tracker.versions import Versioned
 
 if TYPE_CHECKING:
     from sip_tracker.auth.models import User
     from sip_tracker.cases.models import Participant
 
 
-class Meeting(db.Model):  # type: ignore[name-defined]
+class Meeting(Versioned, db.Model):  # type: ignore[name-defined]
     """A SIP meeting: scheduled, called (kallelse sent), and held."""
 
     __tablename__ = "meeting"
@@ -41,7 +42,7 @@ class Meeting(db.Model):  # type: ignore[name-defined]
     invitations: Mapped[list[Invitation]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="Invitation.id"
     )
-    kallelse_sent_by: Mapped[User | None] = relationship()
+    kallelse_sent_by: Mapped[User | None] = relationship(foreign_keys=[kallelse_sent_by_id])
 
 
 class Invitation(db.Model):  # type: ignore[name-defined]

@@ -16,6 +16,7 @@ from sip_tracker.cases.workflow import can_move, move, refresh_due
 from sip_tracker.db import db, utcnow
 from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition
 from sip_tracker.meetings.models import Invitation, Meeting
+from sip_tracker.versions import save_version
 
 
 def schedule_meeting(
@@ -28,8 +29,14 @@ def schedule_meeting(
     video_link: str | None,
     participants: Sequence[Participant],
     meeting: Meeting | None = None,
+    lock_version: int | None = None,
 ) -> Meeting:
-    """Set date, time and place (or a link) and whom to invite; a new meeting or a change."""
+    """Set date, time and place (or a link) and whom to invite; a new meeting or a change.
+
+    lock_version is the version of the meeting the form was loaded from (a change only).
+    """
+    if meeting is not None:
+        save_version(meeting, user=user, lock_version=lock_version, what=_("mötet"))
     if not (place or "").strip() and not (video_link or "").strip():
         raise DomainError(_("Ange en plats eller en länk till ett digitalt möte."))
     if not participants:
@@ -91,12 +98,20 @@ def require_consent_for_meeting(case: SipCase, meeting: Meeting) -> None:
 
 
 def send_kallelse(
-    case: SipCase, meeting: Meeting, *, user: User, at: datetime | None = None
+    case: SipCase,
+    meeting: Meeting,
+    *,
+    user: User,
+    at: datetime | None = None,
+    lock_version: int | None = None,
 ) -> None:
     """Mark the kallelse sent. No kallelse leaves before consent covers every invited unit.
 
     `at` is when it was sent, for a kallelse recorded afterwards (an import); default now.
+    With lock_version, only for the meeting as the user saw it: not after a colleague
+    changed its time or whom it invites.
     """
+    save_version(meeting, user=user, lock_version=lock_version, what=_("mötet"))
     if meeting.kallelse_sent_at is not None:
         raise DomainError(_("Kallelsen till det här mötet är redan skickad."))
     if meeting.held_at is not None:
@@ -130,9 +145,15 @@ def record_response(
 
 
 def record_responses(
-    case: SipCase, meeting: Meeting, *, user: User, responses: Mapping[int, Response]
+    case: SipCase,
+    meeting: Meeting,
+    *,
+    user: User,
+    responses: Mapping[int, Response],
+    lock_version: int | None = None,
 ) -> None:
     """Record the answers given per invitation id; unchanged answers are left alone."""
+    save_version(meeting, user=user, lock_version=lock_version, what=_("mötet"))
     for invitation in meeting.invitations:
         response = responses.get(invitation.id)
         if response is not None and response != invitation.response:
@@ -158,8 +179,10 @@ def record_meeting_held(
     person_attended: bool,
     attended: Mapping[int, bool],
     notes: str | None,
+    lock_version: int | None = None,
 ) -> None:
     """Record the meeting as held: who came, the person and närstående included, and notes."""
+    save_version(meeting, user=user, lock_version=lock_version, what=_("mötet"))
     if meeting.kallelse_sent_at is None:
         raise InvalidTransition(_("Skicka kallelsen innan mötet registreras som hållet."))
     if meeting.held_at is not None:

@@ -68,7 +68,10 @@ def _meeting_form(case: SipCase, meeting: Meeting | None = None) -> MeetingForm:
     form.participant_ids.choices = [
         SelectChoice(str(p.id), participant_label(case, p)) for p in case.participants
     ]
-    if meeting is not None and request.method == "GET":
+    if meeting is None:
+        del form.lock_version  # nobody else can have saved a meeting not yet made
+    elif request.method == "GET":
+        form.lock_version.data = meeting.lock_version
         starts = local_datetime(meeting.starts_at)
         form.date.data = starts.date()
         form.time.data = starts.time()
@@ -91,6 +94,7 @@ def _schedule(case: SipCase, form: MeetingForm, meeting: Meeting | None = None) 
         video_link=form.video_link.data,
         participants=[p for p in case.participants if p.id in chosen],
         meeting=meeting,
+        lock_version=form.lock_version.data if meeting is not None else None,
     )
 
 
@@ -112,7 +116,9 @@ def new(case_id: int) -> HTTPResponse | Page:
 def edit(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     case = load_case(case_id, change=True)
     meeting = _meeting(case, meeting_id)
-    if meeting.held_at is not None:
+    # A form sent after the meeting was held goes to the service, which refuses it with the
+    # user's input kept (409: it was held since the form was loaded).
+    if meeting.held_at is not None and request.method == "GET":
         return _refuse(case, meeting, _("Mötet är redan hållet och kan inte ändras."))
     form = _meeting_form(case, meeting)
     if form.validate_on_submit():
@@ -131,15 +137,16 @@ def _show_page(
     responses_form: ResponsesForm | None = None,
 ) -> Page:
     submitted = kallelse_form or responses_form
+    version = {"lock_version": meeting.lock_version}
     return page(
         "meetings/show.html",
         form=submitted,
         case=case,
         meeting=meeting,
         can_change=can_change_case(current_user, case),
-        kallelse_form=kallelse_form or KallelseForm(formdata=None),
+        kallelse_form=kallelse_form or KallelseForm(formdata=None, data=version),
         responses_form=responses_form
-        or ResponsesForm.for_invitations(meeting.invitations, formdata=None),
+        or ResponsesForm.for_invitations(meeting.invitations, formdata=None, data=version),
         blocker=services.kallelse_blocker(case, meeting),
         participant_label=participant_label,
         response_labels=RESPONSE_LABELS,
@@ -160,7 +167,12 @@ def send_kallelse(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     meeting = _meeting(case, meeting_id)
     form = KallelseForm()
     if form.validate_on_submit():
-        done = attempt(form, lambda: services.send_kallelse(case, meeting, user=current_user))
+        done = attempt(
+            form,
+            lambda: services.send_kallelse(
+                case, meeting, user=current_user, lock_version=form.lock_version.data
+            ),
+        )
         if done.ok:
             flash(
                 _(
@@ -183,7 +195,13 @@ def responses(case_id: int, meeting_id: int) -> HTTPResponse | Page:
         answers = {i.id: form.answer(i) for i in meeting.invitations}
         done = attempt(
             form,
-            lambda: services.record_responses(case, meeting, user=current_user, responses=answers),
+            lambda: services.record_responses(
+                case,
+                meeting,
+                user=current_user,
+                responses=answers,
+                lock_version=form.lock_version.data,
+            ),
         )
         if done.ok:
             flash(_("Svaren är sparade."), "success")
@@ -223,6 +241,7 @@ def _held_form(meeting: Meeting) -> HeldForm:
         form.held_date.data = starts.date()
         form.held_time.data = starts.time()
         form.attended.data = [i.id for i in meeting.invitations if i.response == Response.KOMMER]
+        form.lock_version.data = meeting.lock_version
     return form
 
 
@@ -231,10 +250,11 @@ def _held_form(meeting: Meeting) -> HeldForm:
 def held(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     case = load_case(case_id, change=True)
     meeting = _meeting(case, meeting_id)
-    if meeting.held_at is not None:
-        return _refuse(case, meeting, _("Mötet är redan registrerat som hållet."))
-    if meeting.kallelse_sent_at is None:
-        return _refuse(case, meeting, _("Skicka kallelsen innan mötet registreras som hållet."))
+    if request.method == "GET":  # a form sent goes to the service, which keeps its input
+        if meeting.held_at is not None:
+            return _refuse(case, meeting, _("Mötet är redan registrerat som hållet."))
+        if meeting.kallelse_sent_at is None:
+            return _refuse(case, meeting, _("Skicka kallelsen innan mötet registreras som hållet."))
     form = _held_form(meeting)
     if form.validate_on_submit():
         assert form.held_date.data is not None and form.held_time.data is not None  # validated
@@ -250,6 +270,7 @@ def held(case_id: int, meeting_id: int) -> HTTPResponse | Page:
                 person_attended=form.person_attended.data == "ja",
                 attended={i.id: i.id in came for i in meeting.invitations},
                 notes=form.notes.data,
+                lock_version=form.lock_version.data,
             ),
         )
         if done.ok:

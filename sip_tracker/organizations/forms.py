@@ -9,6 +9,7 @@ from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from sip_tracker.db import db
+from sip_tracker.forms import version_field
 from sip_tracker.organizations.models import Huvudman, HuvudmanKind
 
 # Loose on purpose: HSA-ids are "SE", an organisationsnummer and a local suffix, but the
@@ -62,6 +63,7 @@ class UnitForm(FlaskForm):
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     active = BooleanField(_l("Aktiv enhet"), default=True)
+    lock_version = version_field()  # removed from the form of a new unit
 
     def load_choices(self) -> None:
         self.huvudman_id.choices = huvudman_choices()

@@ -8,6 +8,7 @@ from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sip_tracker.db import db
+from sip_tracker.versions import Versioned
 
 
 class HuvudmanKind(StrEnum):
@@ -42,7 +43,7 @@ class Huvudman(db.Model):  # type: ignore[name-defined]
         return self.name
 
 
-class Unit(db.Model):  # type: ignore[name-defined]
+class Unit(Versioned, db.Model):  # type: ignore[name-defined]
     """A unit (enhet) of one huvudman, identified by HSA-id where it has one."""
 
     __tablename__ = "unit"

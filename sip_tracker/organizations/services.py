@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.organizations.models import Huvudman, HuvudmanKind, Unit
+from sip_tracker.versions import save_version
+
+if TYPE_CHECKING:
+    from sip_tracker.auth.models import User
 
 
 def find_unit(reference: str) -> Unit | None:
@@ -26,9 +32,18 @@ def find_unit(reference: str) -> Unit | None:
 
 
 def save_unit(
-    unit: Unit | None, *, huvudman: Huvudman, name: str, hsa_id: str | None, active: bool
+    unit: Unit | None,
+    *,
+    huvudman: Huvudman,
+    name: str,
+    hsa_id: str | None,
+    active: bool,
+    lock_version: int | None = None,
+    user: User | None = None,
 ) -> Unit:
     """Create or update a unit; its HSA-id is unique, its name unique within the huvudman."""
+    if unit is not None:
+        save_version(unit, user=user, lock_version=lock_version, what=_("enheten"))
     name = name.strip()
     hsa_id = (hsa_id or "").strip() or None
     if hsa_id:

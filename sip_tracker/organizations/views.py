@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -41,6 +41,8 @@ def _save(form: UnitForm, unit: Unit | None) -> Unit:
         name=form.name.data or "",
         hsa_id=form.hsa_id.data,
         active=bool(form.active.data),
+        lock_version=form.lock_version.data if unit is not None else None,
+        user=current_user,
     )
 
 
@@ -50,6 +52,7 @@ def new_unit() -> Response | tuple[str, int]:
     require_admin()
     # ?huvudman=<id> preselects the huvudman when coming from its section of the list.
     form = UnitForm(data={"huvudman_id": request.args.get("huvudman", type=database_int)})
+    del form.lock_version  # nobody else can have saved a unit not yet made
     form.load_choices()
     if form.validate_on_submit():
         done = attempt(form, lambda: _save(form, None))
@@ -69,6 +72,7 @@ def edit_unit(unit_id: int) -> Response | tuple[str, int]:
         "name": unit.name,
         "hsa_id": unit.hsa_id,
         "active": unit.active,
+        "lock_version": unit.lock_version,
     }
     form = UnitForm(data=data)
     form.load_choices()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sip_tracker.db import db, utcnow
 from sip_tracker.people.identifiers import IdentifierKind, parse_identifier
+from sip_tracker.versions import Versioned
 
 
 class RelationKind(StrEnum):
@@ -21,7 +22,7 @@ def _values(enum: type[StrEnum]) -> list[str]:
     return [member.value for member in enum]
 
 
-class Person(db.Model):  # type: ignore[name-defined]
+class Person(Versioned, db.Model):  # type: ignore[name-defined]
     """A person with a personnummer or samordningsnummer, stored as 12 digits."""
 
     __tablename__ = "person"

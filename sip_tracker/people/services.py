@@ -12,6 +12,7 @@ from sip_tracker.db import db
 from sip_tracker.errors import DomainError
 from sip_tracker.people.identifiers import parse_identifier
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
+from sip_tracker.versions import save_version
 
 # The log's detail when the marking of skyddade personuppgifter changes (shown in words).
 PROTECTED_ON = "protected_identity:on"
@@ -65,8 +66,13 @@ def update_person(
     email: str | None,
     address: str | None,
     protected_identity: bool | None = None,
+    lock_version: int | None = None,
 ) -> None:
-    """Change the person's details; protected_identity None leaves the marking as it is."""
+    """Change the person's details, unless someone saved them since lock_version.
+
+    protected_identity None leaves the marking as it is.
+    """
+    save_version(person, user=user, lock_version=lock_version, what=_("personuppgifterna"))
     person.given_name = given_name.strip()
     person.family_name = family_name.strip()
     person.phone = (phone or "").strip() or None

@@ -15,6 +15,7 @@ from sip_tracker.auth.models import Role
 from sip_tracker.cases.access import sees_person_details, visible_related, visible_to
 from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db
+from sip_tracker.forms import version_field
 from sip_tracker.people import services
 from sip_tracker.people.forms import PersonFields, RelatedPersonFields
 from sip_tracker.people.models import Person, RelationKind
@@ -27,6 +28,7 @@ class PersonForm(FlaskForm, PersonFields):
     protected_identity = BooleanField(
         _l("Skyddade personuppgifter (sekretessmarkering eller skyddad folkbokföring)")
     )
+    lock_version = version_field()
 
 
 class RelatedPersonForm(FlaskForm, RelatedPersonFields):
@@ -110,6 +112,7 @@ def edit(person_id: int) -> Response | tuple[str, int]:
                 email=form.email.data,
                 address=form.address.data,
                 protected_identity=form.protected_identity.data,
+                lock_version=form.lock_version.data,
             ),
         )
         if done.ok:
