@@ -304,7 +304,7 @@ def test_a_backup_from_an_older_version_restores_and_says_to_upgrade(
     case_id, _ = seed(sqlite_app)
     backup = tmp_path / "backups" / "old.backup"
     assert run(sqlite_app, "backup", str(backup)).exit_code == 0
-    with closing(sqlite3.connect(backup)) as old:  # as a version before migration 0011 left it
+    with closing(sqlite3.connect(backup)) as old:  # as a version before migration 0007 left it
         old.execute("DROP TABLE fhir_export_subject")
         old.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
         old.execute("INSERT INTO alembic_version VALUES ('0005')")

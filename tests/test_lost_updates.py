@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
+from sip_tracker import clock
 from sip_tracker.auth.models import Role, User
 from sip_tracker.cases import services as cases
 from sip_tracker.cases.codes import CaseRoleKind, Origin, Sakomrade
@@ -38,7 +39,7 @@ from sip_tracker.people.services import update_person
 from sip_tracker.web import attempt
 from tests.factories import Factory, login
 
-YESTERDAY = date.today() - timedelta(days=1)
+YESTERDAY = clock.today() - timedelta(days=1)
 
 
 @dataclass
@@ -356,7 +357,7 @@ def test_a_kallelse_is_not_sent_for_a_meeting_changed_since_the_page_was_read(
     meeting = meetings.schedule_meeting(
         case,
         user=case.created_by,
-        starts_at=to_utc(datetime.combine(date.today() + timedelta(days=7), time(13, 30))),
+        starts_at=to_utc(datetime.combine(clock.today() + timedelta(days=7), time(13, 30))),
         duration_minutes=60,
         place="Rum 2",
         video_link=None,
@@ -370,7 +371,7 @@ def test_a_kallelse_is_not_sent_for_a_meeting_changed_since_the_page_was_read(
     moved = login(rolf, world.rolf).post(
         url + "/edit",
         data={
-            "date": (date.today() + timedelta(days=8)).isoformat(),
+            "date": (clock.today() + timedelta(days=8)).isoformat(),
             "time": "09:00",
             "duration_minutes": "60",
             "place": "Rum 3",

@@ -7,7 +7,7 @@ retention period of five years; only the retention command's deletion of older r
 passes. PostgreSQL refuses TRUNCATE as well (SQLite has none).
 
 The same statements are created with the table (create_all, for the tests) and by the
-migration 0007, which keeps a frozen copy of them.
+migration 0008, which keeps a frozen copy of them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """fhir export subject: whose data a Bulk Data export holds
 
-Revision ID: 0011
-Revises: 0009
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07 21:30:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0009'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """access log append-only, its review (samples, verdicts), protected identity
 
-Revision ID: 0007
-Revises: 0011
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07 21:19:40.449320
 
 The triggers are a frozen copy of sip_tracker/audit/append_only.py as it was written
@@ -15,8 +15,8 @@ import sip_tracker.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0011'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

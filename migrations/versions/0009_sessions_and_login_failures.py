@@ -1,7 +1,7 @@
 """sessions and login failures
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 21:28:04.165767
 
 """
@@ -12,8 +12,8 @@ import sip_tracker.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
