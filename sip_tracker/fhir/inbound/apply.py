@@ -465,7 +465,7 @@ class Importer:
             meeting = called.get(pk) if pk is not None else None
             self.meetings[data.appointment] = self.meeting(case, meeting, data)
 
-    def meeting(self, case: SipCase, meeting: Meeting | None, data: MeetingData) -> Meeting:
+    def meeting(self, case: SipCase, found: Meeting | None, data: MeetingData) -> Meeting:
         invited = []
         for key, _response, path in data.invitations:
             participant = self.parties.get(key)
@@ -473,7 +473,12 @@ class Importer:
                 raise unprocessable("The invited party is not in the CareTeam", path)
             invited.append(participant)
         calendar = (data.starts_at, data.duration_minutes, data.place, data.video_link)
-        if meeting is None:
+        if found is not None and (
+            (found.starts_at, found.duration_minutes, found.place, found.video_link) == calendar
+            and {i.participant_id for i in found.invitations} == {p.id for p in invited}
+        ):
+            meeting = found
+        else:
             meeting = meetings.schedule_meeting(
                 case,
                 user=self.user,
@@ -482,24 +487,10 @@ class Importer:
                 place=data.place,
                 video_link=data.video_link,
                 participants=invited,
+                meeting=found,
             )
-            meetings.send_kallelse(case, meeting, user=self.user, at=data.kallelse_sent_at)
-        elif (
-            meeting.starts_at,
-            meeting.duration_minutes,
-            meeting.place,
-            meeting.video_link,
-        ) != calendar or {i.participant_id for i in meeting.invitations} != {p.id for p in invited}:
-            meetings.schedule_meeting(
-                case,
-                user=self.user,
-                starts_at=data.starts_at,
-                duration_minutes=data.duration_minutes,
-                place=data.place,
-                video_link=data.video_link,
-                participants=invited,
-                meeting=meeting,
-            )
+            if found is None:  # a kallelse this system has not recorded yet
+                meetings.send_kallelse(case, meeting, user=self.user, at=data.kallelse_sent_at)
         by_participant = {i.participant_id: i for i in meeting.invitations}
         answers = {
             by_participant[self.parties[key].id].id: response
