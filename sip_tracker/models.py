@@ -19,7 +19,9 @@ from sip_tracker.handlingsplan.models import (
     PlanSakomrade,
     StrategiskInriktning,
 )
+from sip_tracker.inbox.models import EmailDelivery, InboxItem, InboxRead
 from sip_tracker.meetings.models import Invitation, Meeting
+from sip_tracker.messages.models import CaseMessage, MessageReceipt
 from sip_tracker.organizations.models import Huvudman, HuvudmanKind, Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.plans.models import Atgard, Evaluation, FollowUp, Goal, Insats, Plan, PlanVersion
@@ -30,9 +32,11 @@ __all__ = [
     "Atgard",
     "AuditEvent",
     "CaseActivity",
+    "CaseMessage",
     "CaseRole",
     "CaseSakomrade",
     "Consent",
+    "EmailDelivery",
     "Evaluation",
     "ExportJob",
     "ExportSubject",
@@ -40,11 +44,14 @@ __all__ = [
     "Goal",
     "Huvudman",
     "HuvudmanKind",
+    "InboxItem",
+    "InboxRead",
     "Insats",
     "Invitation",
     "LoginFailure",
     "Malomrade",
     "Meeting",
+    "MessageReceipt",
     "Need",
     "Participant",
     "Person",

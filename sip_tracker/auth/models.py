@@ -43,6 +43,8 @@ class User(UserMixin, Versioned, db.Model):  # type: ignore[name-defined]
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
+    # The user's own choice: an e-mail (with no personal data) for each new inbox item.
+    email_notifications: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Every session records the number it was started under; raising it (sign-out, a new
     # password, deactivation) ends all of the user's sessions at once, in any store.

@@ -154,6 +154,7 @@ class Response(StrEnum):
     KOMMER = "kommer"
     KOMMER_INTE = "kommer_inte"
     KANSKE = "kanske"
+    ANNAN_TID = "annan_tid"  # föreslår annan tid
 
 
 RESPONSE_LABELS = {
@@ -161,6 +162,7 @@ RESPONSE_LABELS = {
     Response.KOMMER: _l("Kommer"),
     Response.KOMMER_INTE: _l("Kommer inte"),
     Response.KANSKE: _l("Osäker"),
+    Response.ANNAN_TID: _l("Föreslår annan tid"),
 }
 
 

@@ -205,6 +205,10 @@ class Participant(db.Model):  # type: ignore[name-defined]
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a user of the participating unit first opened the case: until then the case is
+    # new to the unit ("Ny" in its lists).
+    seen_at: Mapped[datetime | None]
+    seen_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     unit: Mapped[Unit | None] = relationship()
     related_person: Mapped[RelatedPerson | None] = relationship()

@@ -22,6 +22,7 @@ PARTSTAT = {
     Response.KOMMER: "ACCEPTED",
     Response.KOMMER_INTE: "DECLINED",
     Response.KANSKE: "TENTATIVE",
+    Response.ANNAN_TID: "TENTATIVE",
 }
 
 

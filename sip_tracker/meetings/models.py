@@ -35,6 +35,9 @@ class Meeting(Versioned, db.Model):  # type: ignore[name-defined]
     person_attended: Mapped[bool | None]
     narstaende_attended: Mapped[bool | None]
     notes: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     # The iCalendar SEQUENCE: raised when the time or place of the meeting changes.
     sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -43,6 +46,7 @@ class Meeting(Versioned, db.Model):  # type: ignore[name-defined]
         back_populates="meeting", cascade="all, delete-orphan", order_by="Invitation.id"
     )
     kallelse_sent_by: Mapped[User | None] = relationship(foreign_keys=[kallelse_sent_by_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
 
 
 class Invitation(db.Model):  # type: ignore[name-defined]
@@ -59,7 +63,15 @@ class Invitation(db.Model):  # type: ignore[name-defined]
         default=Response.OBESVARAD,
     )
     responded_at: Mapped[datetime | None]
+    # Who gave the answer; on_behalf when the mötesledare recorded an answer the unit gave
+    # by telephone ("registrerat av X för Y").
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    on_behalf: Mapped[bool] = mapped_column(default=False, server_default="0")
+    attendee_names: Mapped[str | None] = mapped_column(String(255))
+    comment: Mapped[str | None] = mapped_column(Text)
+    proposed_starts_at: Mapped[datetime | None]
     attended: Mapped[bool | None]
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitations")
     participant: Mapped[Participant] = relationship()
+    answered_by: Mapped[User | None] = relationship()

@@ -52,6 +52,8 @@ class Unit(Versioned, db.Model):  # type: ignore[name-defined]
     huvudman_id: Mapped[int] = mapped_column(ForeignKey("huvudman.id"), index=True)
     name: Mapped[str] = mapped_column(String(160))
     hsa_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The unit's functional mailbox (funktionsbrevlåda): the address kallelser go to.
+    functional_mailbox: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True)
 
     huvudman: Mapped[Huvudman] = relationship(back_populates="units")

@@ -29,6 +29,7 @@ PARTICIPATION_STATUS: dict[Response, str] = {
     Response.KOMMER: "accepted",
     Response.KOMMER_INTE: "declined",
     Response.KANSKE: "tentative",
+    Response.ANNAN_TID: "tentative",
     Response.OBESVARAD: "needs-action",
 }
 
