@@ -28,7 +28,13 @@ _serial = iter(range(400, 900))
 
 
 def meeting_case(
-    make: Factory, user: User, partner: Unit, name: str, at: datetime, *, place: str | None = "Rum 1"
+    make: Factory,
+    user: User,
+    partner: Unit,
+    name: str,
+    at: datetime,
+    *,
+    place: str | None = "Rum 1",
 ) -> tuple[SipCase, Meeting]:
     person = make.person(user, given_name=name, identifier=personnummer(serial=next(_serial)))
     case = make.shared_case(user, partner, person=person)
@@ -61,7 +67,7 @@ def test_the_week_shows_my_and_my_units_meetings_not_other_units(client, make: F
     stranger = make.user()
     mine, my_meeting = meeting_case(make, me, partner, "Agnes", at(DAY, 13, 30))
     meetings.send_kallelse(mine, my_meeting, user=me)
-    ours, _ = meeting_case(make, colleague, partner, "Bertil", at(DAY + timedelta(days=1)), place=None)
+    meeting_case(make, colleague, partner, "Bertil", at(DAY + timedelta(days=1)), place=None)
     meeting_case(make, stranger, partner, "Cecilia", at(DAY))
     make.commit()
     login(client, me)

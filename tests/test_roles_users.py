@@ -39,7 +39,7 @@ def test_a_user_of_a_unit_taking_part_becomes_motesledare_and_sees_the_case_as_t
     me = make.user()
     partner = make.unit(name="Vårdcentralen Ljuset")
     doctor = make.user(partner, name="Doktor Dahl")
-    outsider = make.user(name="Utanför Ulla")
+    make.user(name="Utanför Ulla")
     case = make.shared_case(me, partner, person=make.person(me, given_name="Rolf"))
     case_id = case.id
     make.commit()
@@ -49,7 +49,11 @@ def test_a_user_of_a_unit_taking_part_becomes_motesledare_and_sees_the_case_as_t
     assert "Utanför Ulla" not in page  # not offered
     response = client.post(
         f"/cases/{case_id}/roles",
-        data={"kind": "motesledare", "user_id": str(doctor.id), "lock_version": lock_version(case_id)},
+        data={
+            "kind": "motesledare",
+            "user_id": str(doctor.id),
+            "lock_version": lock_version(case_id),
+        },
     )
     assert response.status_code == 302
     role = motesledare(case_id)
@@ -129,7 +133,9 @@ def test_free_text_remains_for_a_unit_without_accounts(client, make: Factory):
     assert role is not None
     assert (role.user_id, role.unit_id, role.person_name) == (None, no_accounts.id, "Greta Gran")
     shown = client.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "Greta Gran" in shown and "Användare i sip-tracker" not in shown.split("Greta Gran")[1][:60]
+    assert (
+        "Greta Gran" in shown and "Användare i sip-tracker" not in shown.split("Greta Gran")[1][:60]
+    )
 
 
 def test_neither_a_user_nor_a_name_is_refused_at_the_field(client, make: Factory):

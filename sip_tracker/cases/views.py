@@ -9,8 +9,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from wtforms import SelectChoice
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from sip_tracker import clock
 from sip_tracker.audit.services import record_many
