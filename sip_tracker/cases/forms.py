@@ -181,7 +181,9 @@ class RoleForm(FlaskForm):
         ),
     )
     # A user of a unit taking part (the view loads them, grouped by unit) …
-    user_id = SelectField(_l("Användare"), coerce=optional_int, validators=[optional_choice()])
+    user_id = SelectField(
+        _l("Användare med konto"), coerce=optional_int, validators=[optional_choice()]
+    )
     # … or, for a unit without accounts, the unit and the person's name.
     unit_id = UnitSelectField(_l("Enhet"), coerce=optional_int, validators=[optional_choice()])
     person_name = StringField(_l("Namn"), validators=[Length(max=160)])
