@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, TextAreaField, widgets
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField, HiddenField, TextAreaField
+from wtforms.validators import InputRequired, Length
 
 from sip_tracker.messages.services import BODY_MAX
 
@@ -21,7 +21,7 @@ class MessageForm(FlaskForm):
         ],
     )
     receipt_requested = BooleanField(_l("Be mottagarna om kvittens"))
-    corrects = IntegerField(widget=widgets.HiddenInput(), validators=[Optional()])
+    corrects = HiddenField()  # an id (guards.database_id); anything else: no correction
 
 
 class AcknowledgeForm(FlaskForm):

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as HTTPResponse
 from sip_tracker.cases.access import load_case
 from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db
+from sip_tracker.guards import database_id
 from sip_tracker.messages import services
 from sip_tracker.messages.forms import AcknowledgeForm, MessageForm
 from sip_tracker.messages.models import CaseMessage
@@ -22,9 +23,7 @@ Page = tuple[str, int]
 
 def _message(case: SipCase, message_id: int | None) -> CaseMessage | None:
     """The case's message; None when it names none, or one of another case (not shown)."""
-    if message_id is None:
-        return None
-    message = db.session.get(CaseMessage, message_id)
+    message = db.session.get(CaseMessage, message_id) if message_id is not None else None
     if message is None or message.case_id != case.id:
         return None
     return message
@@ -40,11 +39,11 @@ def index(case_id: int) -> HTTPResponse | Page:
     """The thread, and the form to write in it (GET ?corrects=<id>: a rättelse)."""
     case = load_case(case_id, change=request.method == "POST")
     form = MessageForm()
-    if request.method == "GET" and request.args.get("corrects", "").isdigit():
-        form.corrects.data = int(request.args["corrects"])
-    corrects = _message(case, form.corrects.data)
-    if form.corrects.data is not None and corrects is None:
-        form.corrects.data = None  # names no message of this case: an ordinary message
+    if request.method == "GET":
+        form.corrects.data = request.args.get("corrects", "")
+    corrects = _message(case, database_id(form.corrects.data or ""))
+    # Naming no message of this case, it is an ordinary message.
+    form.corrects.data = str(corrects.id) if corrects is not None else ""
     if form.validate_on_submit():
         done = attempt(
             form,
