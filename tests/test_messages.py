@@ -342,7 +342,7 @@ def test_only_the_writing_unit_corrects_a_message(make, client):
 
 
 def _refused(statement) -> None:
-    with pytest.raises(DBAPIError, match="never changed|given once"), db.engine.begin() as conn:
+    with pytest.raises(DBAPIError, match=r"never changed|given once"), db.engine.begin() as conn:
         conn.execute(statement)
 
 
