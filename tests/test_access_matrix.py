@@ -66,6 +66,9 @@ SEES_CASE = {
     "X": {"A1", "B1", "granskare-A1"},  # closed
 }
 CHANGES_CASE = {"C": {"A1", "B1"}, "W": {"A1"}, "X": set()}  # granskare never; closed: no one
+# Each case has a message from A1 asking the partners for kvittens: only a unit that owes one
+# (and may change the case) gives it; F lost W with the consent.
+OWES_RECEIPT = {"C": {"B1"}, "W": set(), "X": set()}
 # P is C's person, and Y's (D, under consent) and Z's (E, no consent); Q is W's, S is X's.
 SEES_PERSON = {
     "P": {"A1", "B1", "granskare-A1", "D", "granskare-D", "E"},
@@ -101,6 +104,7 @@ class CaseRoute:
                     "meeting_id": furnished.meeting_id,
                     "number": furnished.version,
                     "participant_id": furnished.spares.get(who, furnished.participant_id),
+                    "message_id": furnished.message_id,
                 }
                 actions = ("decline", "abort", "close") if "action" in route.path else (None,)
                 for action in actions:
@@ -117,6 +121,18 @@ class CaseRoute:
         if who in CHANGES_CASE[case]:
             return acts
         return status(403)
+
+
+@dataclass(frozen=True)
+class ReceiptRoute(CaseRoute):
+    """Kvittera a message: only for one's own unit's receipt (403 for a unit that owes none)."""
+
+    methods: frozenset[str] = frozenset({"POST"})
+
+    def _expect(self, who: str, case: str, method: str) -> Expect:
+        if who not in SEES_CASE[case]:
+            return status(404)
+        return acts if who in OWES_RECEIPT[case] else status(403)
 
 
 @dataclass(frozen=True)
@@ -324,6 +340,8 @@ ROUTES: dict[str, Kind] = {
     "/cases/<int:case_id>/meetings/<int:meeting_id>/kallelse.ics": CaseRoute(shows=True),
     "/cases/<int:case_id>/meetings/<int:meeting_id>/responses": CaseRoute(),
     "/cases/<int:case_id>/meetings/new": CaseRoute(),
+    "/cases/<int:case_id>/messages": CaseRoute(shows=True),  # the thread; POST writes
+    "/cases/<int:case_id>/messages/<int:message_id>/receipt": ReceiptRoute(),
     "/cases/<int:case_id>/participants": CaseRoute(),
     "/cases/<int:case_id>/participants/<int:participant_id>/remove": CaseRoute(),
     "/cases/<int:case_id>/plan": CaseRoute(),

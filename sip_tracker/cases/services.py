@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from sip_tracker import clock
 from sip_tracker.auth.models import Role, User
-from sip_tracker.cases.access import unit_takes_part
+from sip_tracker.cases.access import unit_takes_part, units_taking_part
 from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import (
     CaseRoleKind,
@@ -35,6 +35,8 @@ from sip_tracker.cases.workflow import move, refresh_due
 from sip_tracker.db import db, utcnow
 from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition, PermissionDenied
 from sip_tracker.fhir.exports import CONSENT_WITHDRAWN, delete_exports_holding
+from sip_tracker.inbox.models import InboxKind
+from sip_tracker.inbox.services import notify
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.versions import save_version
@@ -268,11 +270,16 @@ def withdraw_consent(case: SipCase, *, user: User, withdrawn_on: date, note: str
         raise DomainError(_("Det finns inget gällande samtycke att återkalla."))
     if withdrawn_on < consent.given_on:
         raise DomainError(_("Samtycket kan inte återkallas före det lämnades."))
+    took_part = units_taking_part(case)
     consent.withdrawn_on = withdrawn_on
     consent.withdrawal_note = (note or "").strip() or None
     consent.withdrawal_recorded_by_id = user.id
     db.session.flush()
     record_change("consent.withdraw", case, user)
+    # The units that took part under the consent lose the case: tell them (the item names
+    # no one). The initiating unit keeps it; it hears only when another unit withdrew.
+    told = [u for u in took_part if u != user.unit_id]
+    notify(InboxKind.CONSENT_WITHDRAWN, case, units=told, actor=user)
     # Files already exported under the consent must not stay downloadable.
     delete_exports_holding(case, reason=CONSENT_WITHDRAWN)
 
