@@ -66,6 +66,16 @@ class SipQueue:
                 self._huey = huey
             return self._huey
 
+    def close(self) -> None:
+        """Let go of the queue's file or its Redis connections (a test's own queue)."""
+        with self._lock:
+            if self._huey is not None:
+                self._huey.storage.close()
+                pool = getattr(self._huey.storage, "pool", None)
+                if pool is not None:
+                    pool.disconnect()
+                self._huey = None
+
     def task(self, name: str) -> Any:
         """One of the queue's tasks (a huey TaskWrapper: call it to queue it), by name."""
         _ = self.huey  # registers the tasks on first use

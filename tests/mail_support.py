@@ -123,7 +123,9 @@ def sent_kallelse(make: Factory, partner: Unit | None = None) -> Kallelse:
     actor = make.user(unit=make.unit(name="Hemtjänst Norr, grupp Ekorren"), name="Siv Samordnare")
     partner = partner or make.unit(name="Vårdcentral Solna, team Björk")
     number = personnummer()
-    person = make.person(actor, given_name=PERSON_GIVEN, family_name=PERSON_FAMILY, identifier=number)
+    person = make.person(
+        actor, given_name=PERSON_GIVEN, family_name=PERSON_FAMILY, identifier=number
+    )
     case = make.shared_case(actor, partner, person=person)
     unit_participant = next(p for p in case.participants if p.unit_id == partner.id)
     starts_at = to_utc(datetime.combine(clock.today() + timedelta(days=10), datetime.min.time()))

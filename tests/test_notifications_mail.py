@@ -42,13 +42,14 @@ def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def queue(app: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path) -> SipQueue:
+def queue(app: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[SipQueue]:
     """A queue of its own (SQLite, the embedded back end), retrying twice without delay."""
     monkeypatch.setitem(app.config, "MAIL_RETRIES", 2)
     monkeypatch.setitem(app.config, "MAIL_RETRY_DELAY", 0)
     queue = SipQueue(app, name="mail-test", sqlite_path=str(tmp_path / "queue.db"))
     monkeypatch.setitem(app.extensions, "sip_queue", queue)
-    return queue
+    yield queue
+    queue.close()
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ def test_a_retry_waits_in_the_schedule_for_its_delay(
     assert run_scheduled(delayed, timedelta(seconds=61)) == 1
     assert smtp.sink.wait_for(1) and smtp.sink.recipients == [address]
     assert _deliveries()[0].status == DeliveryStatus.SENT
+    delayed.close()
 
 
 def test_no_delivery_is_written_while_the_server_has_no_smtp(app: Flask, make: Factory):
@@ -258,7 +260,6 @@ def test_email_that_was_switched_off_after_the_event_is_not_sent(
 ):
     kallelse = sent_kallelse(make)
     reader = make.user(unit=kallelse.partner, email_notifications=True)
-    address = reader.email
     notify(InboxKind.INVITATION, kallelse.case, units=[kallelse.partner], actor=kallelse.actor)
     reader.email_notifications = False
     make.commit()

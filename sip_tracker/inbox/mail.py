@@ -64,7 +64,9 @@ def compose(delivery: EmailDelivery) -> EmailMessage:
 def send(message: EmailMessage) -> None:
     """Hand the message to the configured SMTP server."""
     config = current_app.config
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
+    with smtplib.SMTP(
+        config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]
+    ) as smtp:
         if config["SMTP_STARTTLS"]:
             smtp.starttls()
         if config["SMTP_USER"]:
@@ -166,9 +168,7 @@ def failed_deliveries(limit: int = 20) -> list[EmailDelivery]:
         .where(
             or_(
                 EmailDelivery.status == DeliveryStatus.FAILED,
-                and_(
-                    EmailDelivery.status == DeliveryStatus.PENDING, EmailDelivery.attempts > 0
-                ),
+                and_(EmailDelivery.status == DeliveryStatus.PENDING, EmailDelivery.attempts > 0),
             )
         )
         .order_by(EmailDelivery.id.desc())

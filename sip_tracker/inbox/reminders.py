@@ -65,8 +65,8 @@ def _kallelse_deadlines(today: date) -> Iterable[InboxItem]:
     """Lag (2017:612): the kallelse is due three days after utskrivningsklar. Within a day
     of that, or after it, with no kallelse sent: the initiating unit, and its
     initiativtagare and mötesledare."""
-    latest_utskrivningsklar = today + KALLELSE_WARNING - timedelta(
-        days=KALLELSE_DAYS_AFTER_UTSKRIVNINGSKLAR
+    latest_utskrivningsklar = (
+        today + KALLELSE_WARNING - timedelta(days=KALLELSE_DAYS_AFTER_UTSKRIVNINGSKLAR)
     )
     cases = db.session.scalars(
         select(SipCase)
