@@ -82,10 +82,22 @@ class SipQueue:
         return self.tasks[name]
 
     def enqueue_deliveries(self, delivery_ids: Iterable[int]) -> None:
-        """Queue committed e-mail deliveries; each is tried with retries."""
-        send = self.task("send_email")
-        for delivery_id in delivery_ids:
-            send(delivery_id)
+        """Queue committed e-mail deliveries; each is tried with retries.
+
+        Called after the commit: a queue that is down must not turn a saved change into an
+        error page. The rows wait as pending, and the sweep queues them once it is back.
+        """
+        ids = list(delivery_ids)
+        try:
+            send = self.task("send_email")
+            for delivery_id in ids:
+                send(delivery_id)
+        except Exception as error:
+            log.warning(
+                "could not queue %d e-mail deliveries (the sweep will): %s",
+                len(ids),
+                type(error).__name__,
+            )
 
     def _in_app(self, work: Callable[[], Any]) -> Any:
         """Run the work in an app context of our app, in its default language, and commit."""

@@ -268,3 +268,43 @@ def test_email_that_was_switched_off_after_the_event_is_not_sent(
 
     assert smtp.sink.messages == []
     assert _deliveries() == []
+
+
+def test_a_queue_that_is_down_fails_no_request_and_the_sweep_sends_later(
+    app: Flask, make: Factory, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch, tmp_path
+):
+    broken = SipQueue(app, name="down", redis_url="redis://127.0.0.1:1/0")  # nothing listens
+    monkeypatch.setitem(app.extensions, "sip_queue", broken)
+    kallelse = sent_kallelse(make)
+    make.user(unit=kallelse.partner, email_notifications=True)
+    notify(InboxKind.INVITATION, kallelse.case, units=[kallelse.partner], actor=kallelse.actor)
+
+    make.commit()  # no error: the delivery waits as pending
+
+    assert [d.status for d in _deliveries()] == [DeliveryStatus.PENDING]
+    broken.close()
+
+
+def test_flask_mail_status_shows_what_failed_without_anyone_s_address(
+    app: Flask, make: Factory, smtp: SmtpServer, queue: SipQueue
+):
+    kallelse = sent_kallelse(make)
+    reader = make.user(unit=kallelse.partner, email_notifications=True)
+    address = reader.email
+    notify(InboxKind.INVITATION, kallelse.case, units=[kallelse.partner], actor=kallelse.actor)
+    make.commit()
+    smtp.stop()
+    run_queued(queue)
+    [delivery] = _deliveries()
+
+    result = app.test_cli_runner().invoke(args=["mail-status"])
+
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        "E-post: 0 skickade, 0 väntar, 1 misslyckade som försöks igen, 0 misslyckade för gott."
+    )
+    assert lines[1].startswith(f"  nr {delivery.id}, skapad ")
+    assert lines[1].endswith("3 försök: ConnectionRefusedError: [Errno 111] Connection refused")
+    for secret in [*kallelse.secrets, address]:
+        assert secret not in result.output
