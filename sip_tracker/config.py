@@ -128,7 +128,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # else in this SQLite file, so `make run` needs nothing more.
         "QUEUE_NAME": os.environ.get("SIP_QUEUE_NAME", "sip-tracker"),
         "QUEUE_REDIS_URL": os.environ.get("SIP_REDIS_URL") or None,
-        "QUEUE_SQLITE_PATH": str(Path(instance_path) / "queue.db"),
+        "QUEUE_SQLITE_PATH": os.environ.get("SIP_QUEUE_PATH")
+        or str(Path(instance_path) / "queue.db"),
     }
 
 

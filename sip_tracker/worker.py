@@ -168,4 +168,8 @@ def worker_command(workers: int) -> None:
     queue: SipQueue = current_app.extensions["sip_queue"]
     where = "Redis" if queue.redis_url else queue.sqlite_path
     log.info("worker for queue %s in %s", queue.name, where)
-    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    # Catch up at once on what came due while no worker ran, rather than at the next hour.
+    queue.task("send_reminders")()
+    queue.task("sweep_email")()
+    consumer.run()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,7 +19,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from sip_tracker import clock
+from sip_tracker import ROOT, clock
 from sip_tracker.cases.codes import Origin
 from sip_tracker.db import db
 from sip_tracker.inbox.models import DeliveryStatus, EmailDelivery, InboxItem, InboxKind
@@ -157,3 +159,40 @@ def test_the_reminders_run_every_hour_and_the_sweep_every_five_minutes(queue: Si
     assert periodic_at(8, 0) == {"send_reminders", "sweep_email"}
     assert periodic_at(8, 5) == {"sweep_email"}
     assert periodic_at(8, 7) == set()
+
+
+def test_flask_worker_runs_the_consumer_and_catches_up_on_the_reminders_at_once(
+    app: Flask, make: Factory, tmp_path
+):
+    user = make.user()
+    today = clock.today()
+    make.case(user, origin=Origin.UTSKRIVNING, utskrivningsklar_on=today - timedelta(days=3))
+    make.commit()
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SIP_REDIS", "SIP_SMTP", "SIP_QUEUE", "DATABASE_URL"))
+    }
+    environment.update(
+        DATABASE_URL=str(app.config["SQLALCHEMY_DATABASE_URI"]),
+        SECRET_KEY="k" * 32,
+        SIP_QUEUE_PATH=str(tmp_path / "queue.db"),
+        SIP_QUEUE_NAME=f"sip-test-{uuid.uuid4().hex}",
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "sip_tracker", "worker", "--workers", "1"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # at start, not at the next hour: the initiating unit and its initiativtagare
+        found = eventually(lambda: len(db.session.scalars(select(InboxItem.id)).all()) == 2, 60)
+    finally:
+        worker.send_signal(signal.SIGINT)  # huey's graceful stop
+        output, _ = worker.communicate(timeout=30)
+    assert found, output
+    assert worker.returncode == 0, output
+    assert "Huey consumer started" in output
