@@ -160,10 +160,19 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("worker")
-@click.option("--workers", default=2, show_default=True, help="Threads running tasks.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    help="Threads running tasks. One runs them one after another, so an e-mail queued twice "
+    "(by the sweep after a restart) is found sent the second time instead of sent again.",
+)
 @with_appcontext
 def worker_command(workers: int) -> None:
-    """Run the background worker: e-mail, the sweep and the reminders, until stopped."""
+    """Run the background worker: e-mail, the sweep and the reminders, until stopped.
+
+    Run one worker per installation (see --workers).
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     queue: SipQueue = current_app.extensions["sip_queue"]
     where = "Redis" if queue.redis_url else queue.sqlite_path

@@ -69,7 +69,7 @@ def consumer(queue: SipQueue) -> Iterator[None]:
     """A huey consumer in threads of this process, as `flask worker` runs one."""
     handlers = {number: signal.getsignal(number) for number in SIGNALS}
     running = queue.huey.create_consumer(
-        workers=2, periodic=False, initial_delay=0.05, max_delay=0.2, check_worker_health=False
+        workers=1, periodic=False, initial_delay=0.05, max_delay=0.2, check_worker_health=False
     )
     running.start()  # sets its signal handlers: put ours back afterwards
     try:
