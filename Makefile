@@ -35,11 +35,18 @@ $(FHIR_CORE):
 	  mkdir -p $(dir $@) && npm pack --silent hl7.fhir.r4b.core@4.3.0 --pack-destination $(dir $@) >/dev/null; \
 	else echo "npm not found: the check of fhir_profiles/base against the HL7 package will skip"; fi
 
+# The web server and the background worker (e-mail, reminders) together: Ctrl-C, or either
+# one ending, stops both. The worker's queue is a SQLite file in instance/ (Redis with
+# SIP_REDIS_URL), so nothing else needs starting.
+run: SHELL := /bin/bash
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) import-activities sip_tracker/handlingsplan/data/handlingsplan.yaml
 	$(FLASK) seed-demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@$(FLASK) worker & worker=$$!; \
+	$(FLASK) run --host 127.0.0.1 --port 5000 & web=$$!; \
+	trap 'kill $$worker $$web 2>/dev/null; wait' INT TERM EXIT; \
+	wait -n $$worker $$web
 
 test: setup $(AXE) $(FHIR_CORE)
 	$(BIN)/pytest -q

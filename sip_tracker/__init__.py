@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the application: config, extensions, blueprints, handlers."""
-    from sip_tracker import cli, errors, guards, i18n, security, web
+    from sip_tracker import cli, errors, guards, i18n, security, web, worker
     from sip_tracker.auth import sessions, throttle
     from sip_tracker.config import engine_options, load_config
     from sip_tracker.db import db
@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     sessions.init_app(app)  # after web: its hook must run before web's commit
     throttle.init_app(app)
     i18n.init_app(app)
+    worker.init_app(app)
 
     from sip_tracker.audit.views import bp as audit_bp
     from sip_tracker.auth.views import bp as auth_bp

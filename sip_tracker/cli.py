@@ -1,6 +1,6 @@
 """`flask` commands: create-user, seed-reference, seed-demo, import-activities, the FHIR
 adapter's (create-api-token, export-fhir, publish-fhir, purge-fhir-exports), and
-operations' (backup, restore, gallra).
+operations' (backup, restore, gallra) and notifications' (worker, send-reminders, mail-status).
 
 Bad input ends the command with a non-zero exit code and one readable line.
 """
@@ -26,8 +26,10 @@ from sip_tracker.fhir.cli import (
     publish_fhir_command,
     purge_fhir_exports_command,
 )
+from sip_tracker.inbox.cli import mail_status_command, send_reminders_command
 from sip_tracker.operations.cli import backup_command, gallra_command, restore_command
 from sip_tracker.organizations.models import Unit
+from sip_tracker.worker import worker_command
 
 
 def register(app: Flask) -> None:
@@ -43,6 +45,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(gallra_command)
     app.cli.add_command(gallra_command, "purge-old-cases")  # the English name
+    app.cli.add_command(worker_command)
+    app.cli.add_command(send_reminders_command)
+    app.cli.add_command(mail_status_command)
 
 
 def _fail(message: str) -> NoReturn:

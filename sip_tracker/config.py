@@ -55,6 +55,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
     max_body = _byte_count("SIP_MAX_CONTENT_LENGTH", 1024 * 1024)
     max_fhir_body = _byte_count("SIP_FHIR_MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
     retention_years = _retention_years(os.environ.get("SIP_RETENTION_YEARS", "10"))
+    smtp_starttls = _flag("SIP_SMTP_STARTTLS", "false")
+    if production and os.environ.get("SIP_SMTP_PASSWORD") and not smtp_starttls:
+        # The password would cross the network in clear text.
+        raise ConfigError("SIP_SMTP_PASSWORD needs SIP_SMTP_STARTTLS=true when SIP_ENV=production")
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "sip_tracker.db")
     )
@@ -107,6 +111,25 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RETENTION_YEARS": retention_years,
         # The log review flags a user who opened more persons than this within an hour.
         "AUDIT_BULK_READ_LIMIT": _bulk_read_limit(os.environ.get("SIP_AUDIT_BULK_READS", "20")),
+        # E-mail announcing new inbox items (inbox/mail.py); none without SIP_SMTP_HOST.
+        "SMTP_HOST": os.environ.get("SIP_SMTP_HOST") or None,
+        "SMTP_PORT": _positive_int("SIP_SMTP_PORT", "25"),
+        "SMTP_USER": os.environ.get("SIP_SMTP_USER") or None,
+        "SMTP_PASSWORD": os.environ.get("SIP_SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": smtp_starttls,
+        "SMTP_TIMEOUT": 30,
+        "MAIL_FROM": os.environ.get("SIP_MAIL_FROM", "sip-tracker@localhost"),
+        # Where the links in e-mails point: the address users open the tracker at.
+        "BASE_URL": os.environ.get("SIP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # A failed send is tried again this many times, this many seconds apart (worker.py).
+        "MAIL_RETRIES": 3,
+        "MAIL_RETRY_DELAY": 60,
+        # The background worker's queue (worker.py): in Redis when SIP_REDIS_URL is set,
+        # else in this SQLite file, so `make run` needs nothing more.
+        "QUEUE_NAME": os.environ.get("SIP_QUEUE_NAME", "sip-tracker"),
+        "QUEUE_REDIS_URL": os.environ.get("SIP_REDIS_URL") or None,
+        "QUEUE_SQLITE_PATH": os.environ.get("SIP_QUEUE_PATH")
+        or str(Path(instance_path) / "queue.db"),
     }
 
 
@@ -124,6 +147,16 @@ def _positive_int(name: str, default: str) -> int:
     if not text.isdigit() or int(text) == 0:
         raise ConfigError(f"{name} must be a whole number above 0, not {text!r}")
     return int(text)
+
+
+def _flag(name: str, default: str) -> bool:
+    """The environment variable as true/false (also 1/0, yes/no); ConfigError otherwise."""
+    text = os.environ.get(name, default).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {text!r}")
 
 
 def _count(name: str, default: str) -> int:

@@ -39,6 +39,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             # open at once: fail fast instead of after the production timeout.
             "SQLITE_LOCK_TIMEOUT": 2,
             "WTF_CSRF_ENABLED": False,
+            # The worker's queue (embedded back end) in the test's own folder.
+            "QUEUE_SQLITE_PATH": str(tmp_path_factory.mktemp("queue") / "queue.db"),
+            "QUEUE_REDIS_URL": None,
         }
     )
     import sip_tracker.models  # noqa: F401  (every table in the metadata)

@@ -312,6 +312,7 @@ class Logout:
 
 ROUTES: dict[str, Kind] = {
     "/": Overview(),
+    "/account/notifications": EVERY_USER,  # one's own e-mail setting
     "/account/password": EVERY_USER,  # one's own password
     "/admin/audit/": admin(personal=True),  # the access log, filtered
     "/admin/audit/events/<int:event_id>": admin(personal=True),  # one row, and its review

@@ -25,6 +25,10 @@ def _clean_environment(monkeypatch):
         "SIP_SESSION_MAX_HOURS",
         "SIP_LOGIN_FAILURES_PER_ACCOUNT",
         "SIP_LOGIN_FAILURES_PER_ADDRESS",
+        "SIP_SMTP_HOST",
+        "SIP_SMTP_PORT",
+        "SIP_SMTP_PASSWORD",
+        "SIP_SMTP_STARTTLS",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -126,3 +130,29 @@ def test_a_server_with_a_wrong_sip_env_refuses_to_start_in_one_line(tmp_path):
 
     assert result.returncode != 0
     assert result.stderr == "Error: SIP_ENV must be development or production, not 'Production'\n"
+
+
+def test_an_smtp_password_needs_starttls_in_production(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
+    monkeypatch.setenv("SIP_SMTP_HOST", "smtp.example.se")
+    monkeypatch.setenv("SIP_SMTP_PASSWORD", "hemligt")
+    monkeypatch.delenv("SIP_SMTP_STARTTLS", raising=False)
+
+    with pytest.raises(ConfigError, match="SIP_SMTP_PASSWORD needs SIP_SMTP_STARTTLS=true"):
+        load_config(str(tmp_path))
+
+    monkeypatch.setenv("SIP_SMTP_STARTTLS", "true")
+    config = load_config(str(tmp_path))
+    assert (config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_STARTTLS"]) == (
+        "smtp.example.se",
+        25,
+        True,
+    )
+
+
+def test_smtp_starttls_accepts_only_true_or_false(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIP_SMTP_STARTTLS", "kanske")
+
+    with pytest.raises(ConfigError, match="SIP_SMTP_STARTTLS must be true or false"):
+        load_config(str(tmp_path))

@@ -151,3 +151,9 @@ class PasswordChangeForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class NotificationSettingsForm(FlaskForm):
+    """A user's own choice of e-mail for new inbox items."""
+
+    email_notifications = BooleanField(_l("E-post när något nytt kommer till min inkorg"))

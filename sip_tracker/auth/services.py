@@ -110,6 +110,12 @@ def change_own_password(user: User, *, current_password: str, new_password: str)
     end_sessions(user)
 
 
+def set_email_notifications(user: User, *, enabled: bool) -> None:
+    """The user's own choice: an e-mail (kind and link only) for each new inbox item."""
+    user.email_notifications = enabled
+    db.session.flush()
+
+
 def end_sessions(user: User) -> None:
     """End every session of the user, in every browser and worker, at their next request."""
     user.session_generation += 1

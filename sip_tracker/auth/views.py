@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -17,6 +26,7 @@ from sip_tracker.auth.forms import (
     ROLE_LABELS,
     LoginForm,
     NewUserForm,
+    NotificationSettingsForm,
     PasswordChangeForm,
     UserForm,
 )
@@ -26,6 +36,7 @@ from sip_tracker.auth.services import (
     change_own_password,
     create_user,
     end_sessions,
+    set_email_notifications,
     sign_in,
     update_user,
 )
@@ -130,6 +141,30 @@ def change_password() -> Response | tuple[str, int]:
             )
             return redirect(url_for("cases.overview"))
     return page("auth/password.html", form, min_length=MIN_LENGTH)
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notifications() -> Response | tuple[str, int]:
+    """The user's own setting: e-mail for new inbox items, on or off."""
+    user: User = current_user._get_current_object()
+    form = NotificationSettingsForm()
+    if not form.is_submitted():  # an unticked box sends nothing: never fill in the old value
+        form.email_notifications.data = user.email_notifications
+    if form.validate_on_submit():
+        enabled = bool(form.email_notifications.data)
+        done = attempt(form, lambda: set_email_notifications(user, enabled=enabled))
+        if done.ok:
+            if enabled:
+                flash(_("Du får e-post när något nytt kommer till din inkorg."), "success")
+            else:
+                flash(_("Du får inte längre e-post om din inkorg."), "success")
+            return redirect(url_for("auth.notifications"))
+    return page(
+        "auth/notifications.html",
+        form,
+        mail_configured=bool(current_app.config["SMTP_HOST"]),
+    )
 
 
 @bp.route("/admin/users")
