@@ -121,8 +121,9 @@ def furnish(
         place="Mötesrum 1",
         video_link=None,
         participants=invited,
+        allow_past=True,
     )
-    meetings.send_kallelse(case, first, user=user)
+    meetings.send_kallelse(case, first, user=user, at=_ago(8))
     meetings.record_responses(
         case, first, user=user, responses={i.id: Response.KOMMER for i in first.invitations}
     )
@@ -159,7 +160,7 @@ def furnish(
         video_link=None,
         participants=invited,
     )
-    meetings.send_kallelse(case, follow_up, user=user)
+    meetings.send_kallelse(case, follow_up, user=user, at=_ago(1))
     spares = {who: _spare(case, user, who).id for who in spares_for}
     return Furnished(case.id, case.person_id, follow_up.id, version.number, neighbour.id, spares)
 
@@ -353,6 +354,7 @@ class Place:
     invitations: list[int]
     user_id: int
     admin_id: int
+    partner_user_id: int  # of B1, invited to the case's meetings
     token: str
 
 
@@ -363,6 +365,7 @@ def build_place(make: Factory) -> Place:
     unit, partner = make.unit(kommun, name="A1"), make.unit(region, name="B1")
     user = make.user(unit)
     admin = make.user(unit, role=Role.ADMINISTRATOR)
+    partner_user = make.user(partner)
     person = make.person(user, phone="070-100 00 01")
     add_related_person(
         person,
@@ -418,5 +421,6 @@ def build_place(make: Factory) -> Place:
         invitations=[i.id for i in meeting.invitations],
         user_id=user.id,
         admin_id=admin.id,
+        partner_user_id=partner_user.id,
         token=token,
     )

@@ -149,17 +149,26 @@ class AnswerForm(FlaskForm):
         validators=[Optional(), Length(max=2000, message=_l("Högst 2 000 tecken."))],
     )
 
-    def validate_attendee_names(self, field: Field) -> None:
-        if self.response.data == Response.KOMMER.value and not (field.data or "").strip():
-            raise ValidationError(_l("Ange vem eller vilka som kommer."))
-
-    def validate_proposed_date(self, field: Field) -> None:
-        if self.response.data == Response.ANNAN_TID.value and field.data is None:
-            raise ValidationError(_l("Ange vilken dag ni föreslår."))
-
-    def validate_proposed_time(self, field: Field) -> None:
-        if self.response.data == Response.ANNAN_TID.value and field.data is None:
-            raise ValidationError(_l("Ange vilken tid ni föreslår."))
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Here, not in validate_<field>: Optional() stops those of an empty field.
+        valid = super().validate(extra_validators)
+        if (
+            self.response.data == Response.KOMMER.value
+            and not (self.attendee_names.data or "").strip()
+        ):
+            self.attendee_names.errors = [
+                *self.attendee_names.errors,
+                _l("Ange vem eller vilka som kommer."),
+            ]
+            valid = False
+        if self.response.data == Response.ANNAN_TID.value:
+            if self.proposed_date.data is None and not self.proposed_date.errors:
+                self.proposed_date.errors = [_l("Ange vilken dag ni föreslår.")]
+                valid = False
+            if self.proposed_time.data is None and not self.proposed_time.errors:
+                self.proposed_time.errors = [_l("Ange vilken tid ni föreslår.")]
+                valid = False
+        return valid
 
 
 class CancelForm(FlaskForm):
