@@ -136,9 +136,7 @@ class FewWriters(CaseRoute):
 # meetings; A1 started C and is not); the initiating unit keeps the shared table when no
 # mötesledare with an account is named.
 ANSWERS_OWN = FewWriters(writers=(("C", frozenset({"B1"})),))
-ANSWERS_TABLE = FewWriters(
-    writers=(("C", frozenset({"A1"})), ("W", frozenset({"A1"})))
-)
+ANSWERS_TABLE = FewWriters(writers=(("C", frozenset({"A1"})), ("W", frozenset({"A1"}))))
 
 
 @dataclass(frozen=True)

@@ -432,7 +432,9 @@ def test_an_invalid_answer_is_shown_not_saved(make: Factory, client: FlaskClient
 def test_record_the_meeting_held(make: Factory, client: FlaskClient) -> None:
     yesterday = to_utc(datetime.combine(clock.today() - timedelta(days=1), datetime.min.time()))
     starts_at = yesterday + timedelta(hours=10)
-    world = build(make, client, starts_at=starts_at, sent=True, sent_at=starts_at - timedelta(days=5))
+    world = build(
+        make, client, starts_at=starts_at, sent=True, sent_at=starts_at - timedelta(days=5)
+    )
     page = client.get(world.url("/held"))
     assert page.status_code == 200
     assert 'value="10:00"' in text(page)

@@ -62,9 +62,7 @@ def build(make: Factory, client: FlaskClient, held: bool = True) -> World:
             video_link=None,
             participants=[case.participants[0]],
         )
-        meetings.send_kallelse(
-            case, meeting, user=user, at=datetime.now(UTC) - timedelta(days=1)
-        )
+        meetings.send_kallelse(case, meeting, user=user, at=datetime.now(UTC) - timedelta(days=1))
         meetings.record_meeting_held(
             case,
             meeting,

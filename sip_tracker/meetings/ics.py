@@ -7,11 +7,12 @@ from datetime import UTC, timedelta
 
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress
+from icalendar.enums import STATUS
 
 from sip_tracker.auth.models import User
 from sip_tracker.cases.codes import CaseRoleKind, Response
 from sip_tracker.cases.models import Participant, SipCase
-from sip_tracker.meetings.models import Invitation, Meeting
+from sip_tracker.meetings.models import Meeting
 
 PRODID = "-//SIP-tracker//Kallelse//SV"
 # Fixed, so a meeting's UID is the same in every download and calendars update the event.
@@ -105,7 +106,7 @@ def kallelse_calendar(case: SipCase, meeting: Meeting, *, sender: User | None = 
         organizer=vCalAddress.new(calling.email, cn=calling.name) if calling else None,
         attendees=attendees or None,
         sequence=meeting.sequence,
-        status="CANCELLED" if meeting.cancelled_at is not None else "CONFIRMED",
+        status=STATUS.CANCELLED if meeting.cancelled_at is not None else STATUS.CONFIRMED,
     )
     calendar = Calendar.new(
         prodid=PRODID,

@@ -128,9 +128,7 @@ def may_record_answers(user: User, case: SipCase) -> bool:
 
 def own_invitation(meeting: Meeting, user: User) -> Invitation | None:
     """The invitation of the user's own unit, if it is invited."""
-    return next(
-        (i for i in meeting.invitations if i.participant.unit_id == user.unit_id), None
-    )
+    return next((i for i in meeting.invitations if i.participant.unit_id == user.unit_id), None)
 
 
 def _changes_calendar(
@@ -194,7 +192,9 @@ def send_kallelse(
     db.session.flush()
     refresh_due(case)
     record_change("meeting.kallelse", case, user)
-    notify(InboxKind.INVITATION, case, units=invited_units(meeting, user), actor=user, meeting=meeting)
+    notify(
+        InboxKind.INVITATION, case, units=invited_units(meeting, user), actor=user, meeting=meeting
+    )
 
 
 def _require_open(meeting: Meeting) -> None:
@@ -357,9 +357,7 @@ def record_meeting_held(
     if held_at > utcnow():
         raise DomainError(_("Ett möte kan inte registreras som hållet i framtiden."))
     if held_at < meeting.kallelse_sent_at:
-        raise DomainError(
-            _("Mötet kan inte ha hållits innan kallelsen skickades."), "held_date"
-        )
+        raise DomainError(_("Mötet kan inte ha hållits innan kallelsen skickades."), "held_date")
     if not meeting.is_follow_up and case.stage == Stage.KALLAD:
         move(case, Stage.MOTE_HALLET, user=user, at=held_at)
     meeting.held_at = held_at

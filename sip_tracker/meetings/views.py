@@ -126,12 +126,13 @@ def _clashes(case: SipCase, form: MeetingForm, meeting: Meeting | None) -> list[
     )
     clashes = []
     for other in found:
-        seen = can_view_case(current_user, other.case)
+        other_case = db.session.get_one(SipCase, other.case_id)
+        seen = can_view_case(current_user, other_case)
         clashes.append(
             {
                 "starts": local_datetime(other.starts_at).strftime("%Y-%m-%d %H:%M"),
                 "ends": local_datetime(other.ends_at).strftime("%H:%M"),
-                "name": other.case.person.name if seen else "",
+                "name": other_case.person.name if seen else "",
                 "url": url_for("meetings.show", case_id=other.case_id, meeting_id=other.id)
                 if seen
                 else "",
