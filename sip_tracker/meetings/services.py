@@ -217,6 +217,8 @@ def record_response(
     invitation.responded_at = utcnow() if response != Response.OBESVARAD else None
     invitation.answered_by_id = user.id if response != Response.OBESVARAD else None
     invitation.on_behalf = invitation.participant.unit_id != user.unit_id
+    if response != Response.KOMMER:
+        invitation.attendee_names = None
     if response != Response.ANNAN_TID:
         invitation.proposed_starts_at = None
     db.session.flush()
@@ -252,11 +254,10 @@ def answer_invitation(
             raise DomainError(_("Föreslå en annan tid."), "proposed_date")
         if proposed_starts_at < utcnow():
             raise DomainError(_("Föreslå en tid som inte har passerat."), "proposed_date")
-    record_response(case, invitation, user=user, response=response)
     invitation.attendee_names = (attendee_names or "").strip() or None
     invitation.comment = (comment or "").strip() or None
     invitation.proposed_starts_at = proposed_starts_at if response == Response.ANNAN_TID else None
-    db.session.flush()
+    record_response(case, invitation, user=user, response=response)
     leader = meeting_leader(case)
     if leader is not None:
         if leader.id != user.id:
@@ -356,7 +357,8 @@ def record_meeting_held(
         raise DomainError(_("Mötet är inställt och kan inte registreras som hållet."))
     if held_at > utcnow():
         raise DomainError(_("Ett möte kan inte registreras som hållet i framtiden."))
-    if held_at < meeting.kallelse_sent_at:
+    # The form says the minute: held in the minute the kallelse left is not before it.
+    if held_at < meeting.kallelse_sent_at.replace(second=0, microsecond=0):
         raise DomainError(_("Mötet kan inte ha hållits innan kallelsen skickades."), "held_date")
     if not meeting.is_follow_up and case.stage == Stage.KALLAD:
         move(case, Stage.MOTE_HALLET, user=user, at=held_at)
