@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from sip_tracker.handlingsplan.views import bp as handlingsplan_bp
     from sip_tracker.health import bp as health_bp
     from sip_tracker.indicators.views import bp as indicators_bp
+    from sip_tracker.meetings.calendar import bp as calendar_bp
     from sip_tracker.meetings.views import bp as meetings_bp
     from sip_tracker.organizations.views import bp as organizations_bp
     from sip_tracker.people.views import bp as people_bp
@@ -66,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         people_bp,
         cases_bp,
         meetings_bp,
+        calendar_bp,
         plans_bp,
         audit_bp,
         handlingsplan_bp,

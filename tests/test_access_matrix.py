@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from sip_tracker import clock
 from sip_tracker.db import db
 from tests.access_fhir import (
     FhirEverything,
@@ -185,6 +187,28 @@ class Overview:
                 listed = who in SEES_CASE[case]
                 expect = both(status(200), _contains(link, listed))
                 yield Cell(who, "GET", url, anonymous_or(who, expect), relation=f"case {case}")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The meeting calendar: every logged-in user, listing the meetings of exactly the cases
+    they see (each case's follow-up meeting, 30 days ahead)."""
+
+    methods: frozenset[str] = frozenset({"GET"})
+    personal: bool = True
+
+    def cells(self, route: RouteInfo, walker: Walker) -> Iterator[Cell]:
+        world = walker.world
+        day = clock.today() + timedelta(days=30)
+        for view in ("week", "month"):
+            url = f"{route.url()}?scope=unit&view={view}&date={day.isoformat()}"
+            for case in CASES:
+                furnished = world.cases[case]
+                link = f'href="/cases/{furnished.case_id}/meetings/{furnished.meeting_id}"'
+                for who in EVERYONE:
+                    listed = who in SEES_CASE[case]
+                    expect = both(status(200), _contains(link, listed))
+                    yield Cell(who, "GET", url, anonymous_or(who, expect), relation=f"case {case}")
 
 
 def _contains(text: str, present: bool) -> Expect:
@@ -363,6 +387,7 @@ ROUTES: dict[str, Kind] = {
     "/indicators": EVERY_USER,
     "/indicators.csv": EVERY_USER,
     "/indicators/<key>.csv": EVERY_USER,
+    "/kalender": Calendar(),  # the meetings of the cases one sees
     "/login": Login(),
     "/logout": Logout(),
     "/people/<int:person_id>": PersonRoute(),

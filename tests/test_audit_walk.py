@@ -181,6 +181,11 @@ def _sample_of_month(visitor: Visitor, place: Place) -> dict[str, Any]:
 
 WALK: dict[str, Visit] = {
     "/": Visit(values=lambda p: {}),
+    # The week of the place's follow-up meeting (30 days ahead), as the unit's calendar.
+    "/kalender": Visit(
+        values=lambda p: {},
+        query=f"?scope=unit&date={(clock.today() + timedelta(days=30)).isoformat()}",
+    ),
     "/admin/audit/": Visit(
         values=lambda p: {},
         who="admin",

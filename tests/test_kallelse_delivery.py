@@ -60,14 +60,7 @@ def name_leader(make: Factory, world: World) -> tuple[int, str]:
     """A colleague of the initiating unit named mötesledare, with their account."""
     case = db.session.get_one(SipCase, world.case)
     leader = make.user(case.initiating_unit, name="Maja Mötesledare")
-    role = cases.set_role(
-        case,
-        user=leader,
-        kind=CaseRoleKind.MOTESLEDARE,
-        unit=leader.unit,
-        person_name=leader.name,
-    )
-    role.user_id = leader.id
+    cases.set_role(case, user=leader, kind=CaseRoleKind.MOTESLEDARE, holder=leader)
     ids = leader.id, leader.name
     make.commit()
     return ids
@@ -448,14 +441,7 @@ def _other_meeting(make: Factory, leader: User, *, sent_by_leader: bool) -> int:
     if sent_by_leader:
         meetings.send_kallelse(other, meeting, user=leader)
     else:
-        role = cases.set_role(
-            other,
-            user=leader,
-            kind=CaseRoleKind.MOTESLEDARE,
-            unit=leader.unit,
-            person_name=leader.name,
-        )
-        role.user_id = leader.id
+        cases.set_role(other, user=leader, kind=CaseRoleKind.MOTESLEDARE, holder=leader)
     return meeting.id
 
 
@@ -489,10 +475,7 @@ def test_a_clash_in_a_case_the_user_cannot_see_names_only_the_time(
     # The mötesledare is the invited unit's; the planner's unit sees none of its other cases.
     leader = db.session.get_one(User, partner_user(make, world))
     case = db.session.get_one(SipCase, world.case)
-    role = cases.set_role(
-        case, user=leader, kind=CaseRoleKind.MOTESLEDARE, unit=leader.unit, person_name="M"
-    )
-    role.user_id = leader.id
+    cases.set_role(case, user=leader, kind=CaseRoleKind.MOTESLEDARE, holder=leader)
     elsewhere = make.user(name="Olle Annanstans")
     # The leader also leads a meeting of a case the planner's unit does not take part in.
     other = make.shared_case(elsewhere, leader.unit, person=make.person(given_name="Sixten"))
@@ -505,10 +488,7 @@ def test_a_clash_in_a_case_the_user_cannot_see_names_only_the_time(
         video_link=None,
         participants=other.participants,
     )
-    role = cases.set_role(
-        other, user=elsewhere, kind=CaseRoleKind.MOTESLEDARE, unit=leader.unit, person_name="M"
-    )
-    role.user_id = leader.id
+    cases.set_role(other, user=elsewhere, kind=CaseRoleKind.MOTESLEDARE, holder=leader)
     assert meeting.id
     make.commit()
     page = client.post(world.url("/new"), data=meeting_form(world))
