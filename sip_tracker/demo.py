@@ -481,6 +481,7 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
         place="Mötesrum Ljuset, plan 2",
         video_link=None,
         participants=[unit_participant, relative_participant],
+        allow_past=True,  # the demo's history
     )
     meetings.send_kallelse(
         case, meeting, user=user, at=_moment(min(start + timedelta(days=2), today), 11)
@@ -762,6 +763,7 @@ def _history_case(
         place="Mötesrum",
         video_link=None,
         participants=[unit_participant, relative_participant],
+        allow_past=True,  # the demo's history
     )
     meetings.send_kallelse(case, meeting, user=user, at=_moment(sent_day, 11))
     if meeting_day >= today:

@@ -123,8 +123,9 @@ def furnish(
         place="Mötesrum 1",
         video_link=None,
         participants=invited,
+        allow_past=True,
     )
-    meetings.send_kallelse(case, first, user=user)
+    meetings.send_kallelse(case, first, user=user, at=_ago(8))
     meetings.record_responses(
         case, first, user=user, responses={i.id: Response.KOMMER for i in first.invitations}
     )
@@ -161,7 +162,7 @@ def furnish(
         video_link=None,
         participants=invited,
     )
-    meetings.send_kallelse(case, follow_up, user=user)
+    meetings.send_kallelse(case, follow_up, user=user, at=_ago(1))
     message = messages.send_message(
         case, user=user, body="Kallelsen till uppföljningen är skickad.", receipt_requested=True
     )
@@ -361,6 +362,7 @@ class Place:
     invitations: list[int]
     user_id: int
     admin_id: int
+    partner_user_id: int  # of B1, invited to the case's meetings
     token: str
 
 
@@ -371,6 +373,7 @@ def build_place(make: Factory) -> Place:
     unit, partner = make.unit(kommun, name="A1"), make.unit(region, name="B1")
     user = make.user(unit)
     admin = make.user(unit, role=Role.ADMINISTRATOR)
+    partner_user = make.user(partner)
     person = make.person(user, phone="070-100 00 01")
     add_related_person(
         person,
@@ -430,5 +433,6 @@ def build_place(make: Factory) -> Place:
         invitations=[i.id for i in meeting.invitations],
         user_id=user.id,
         admin_id=admin.id,
+        partner_user_id=partner_user.id,
         token=token,
     )

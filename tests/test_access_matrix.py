@@ -136,6 +136,28 @@ class ReceiptRoute(CaseRoute):
 
 
 @dataclass(frozen=True)
+class FewWriters(CaseRoute):
+    """A form of a case only some of those who change it may use (writers, per case):
+    the others who see the case are refused (403)."""
+
+    writers: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def _expect(self, who: str, case: str, method: str) -> Expect:
+        if who not in SEES_CASE[case]:
+            return status(404)
+        if who in dict(self.writers).get(case, frozenset()):
+            return reads if method == "GET" else acts
+        return status(403)
+
+
+# The meeting's answers: each invited unit answers for itself (B1 is invited to C's
+# meetings; A1 started C and is not); the initiating unit keeps the shared table when no
+# mötesledare with an account is named.
+ANSWERS_OWN = FewWriters(writers=(("C", frozenset({"B1"})),))
+ANSWERS_TABLE = FewWriters(writers=(("C", frozenset({"A1"})), ("W", frozenset({"A1"}))))
+
+
+@dataclass(frozen=True)
 class PersonRoute:
     """A person's page (details=False: anyone who sees one of the person's cases; a granskare
     may not add a närstående) or the form of the person's details (sees_person_details)."""
@@ -339,7 +361,9 @@ ROUTES: dict[str, Kind] = {
     "/cases/<int:case_id>/meetings/<int:meeting_id>/held": CaseRoute(),
     "/cases/<int:case_id>/meetings/<int:meeting_id>/kallelse": CaseRoute(),
     "/cases/<int:case_id>/meetings/<int:meeting_id>/kallelse.ics": CaseRoute(shows=True),
-    "/cases/<int:case_id>/meetings/<int:meeting_id>/responses": CaseRoute(),
+    "/cases/<int:case_id>/meetings/<int:meeting_id>/responses": ANSWERS_TABLE,
+    "/cases/<int:case_id>/meetings/<int:meeting_id>/answer": ANSWERS_OWN,
+    "/cases/<int:case_id>/meetings/<int:meeting_id>/cancel": CaseRoute(),
     "/cases/<int:case_id>/meetings/new": CaseRoute(),
     "/cases/<int:case_id>/messages": CaseRoute(shows=True),  # the thread; POST writes
     "/cases/<int:case_id>/messages/<int:message_id>/receipt": ReceiptRoute(),

@@ -141,7 +141,7 @@ class Visit:
     """
 
     values: Callable[[Place], dict[str, Any]] = _case
-    who: str = "samordnare"  # or "admin", or "token" (the FHIR API)
+    who: str = "samordnare"  # or "admin", "partner" (of an invited unit), "token" (the FHIR API)
     get: bool = True
     refused: Form | None = None
     saved: Form | None = None
@@ -257,6 +257,17 @@ WALK: dict[str, Visit] = {
         saved=lambda p: {"what_matters": "Att bo kvar hemma.", "needs-0-area": "halsa"},
     ),
     "/cases/<int:case_id>/meetings/<int:meeting_id>": Visit(values=_meeting),
+    "/cases/<int:case_id>/meetings/<int:meeting_id>/answer": Visit(
+        values=_meeting,
+        who="partner",
+        refused=lambda p: {"response": "kommer", "attendee_names": ""},
+        saved=lambda p: {"response": "kommer", "attendee_names": "Eva Ek, sjuksköterska"},
+    ),
+    "/cases/<int:case_id>/meetings/<int:meeting_id>/cancel": Visit(
+        values=_meeting,
+        refused=_no_form,
+        saved=lambda p: {"reason": "Personen är sjuk."},
+    ),
     "/cases/<int:case_id>/meetings/<int:meeting_id>/edit": Visit(
         values=_meeting, refused=_no_form, saved=_meeting_form
     ),
@@ -409,7 +420,8 @@ def walk(app: Flask, client: FlaskClient, place: Place, path: str) -> list[str]:
     """Visit the route as the visit says; return what the log lacks."""
     visit = WALK[path]
     if visit.who != "token":
-        login(client, place.admin_id if visit.who == "admin" else place.user_id)
+        users = {"admin": place.admin_id, "partner": place.partner_user_id}
+        login(client, users.get(visit.who, place.user_id))
     visitor = Visitor(client, place.token if visit.who == "token" else None)
     values = visit.prepare(visitor, place) if visit.prepare else visit.values(place)
     url = _url(app, path, values) + visit.query.format(**place.__dict__)

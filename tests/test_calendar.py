@@ -46,6 +46,7 @@ def meeting_case(
         place=place,
         video_link=None if place else "https://mote.example/abc",
         participants=list(case.participants),
+        allow_past=True,  # the month shows the meetings already past too
     )
     return case, meeting
 

@@ -329,6 +329,7 @@ def demo(app: Flask, ctx: None) -> dict[str, Any]:
     return {
         "cases": [(case.id, case.created_by_id) for case in one_per_stage.values()],
         "admin": admin.id,
+        "invited": _invited_user(one_per_stage[Stage.KALLAD]),
     }
 
 
@@ -347,6 +348,21 @@ def _ask_for_a_receipt(cases: list[SipCase]) -> None:
     raise AssertionError("the demo has no open case with a partner unit's coordinator")
 
 
+def _invited_user(case: SipCase) -> tuple[str, int]:
+    """A meeting page and a user of a unit invited to it: who answers for their own unit."""
+    meeting = next(m for m in case.meetings if m.kallelse_sent_at and m.held_at is None)
+    for invitation in meeting.invitations:
+        unit_id = invitation.participant.unit_id
+        if unit_id is None or unit_id == case.initiating_unit_id:
+            continue
+        user = db.session.scalar(
+            select(User).where(User.unit_id == unit_id, User.role == Role.SAMORDNARE)
+        )
+        if user is not None:
+            return f"/cases/{case.id}/meetings/{meeting.id}", user.id
+    raise AssertionError("the demo has no user of a unit invited to a called meeting")
+
+
 def all_forms(app: Flask, client: FlaskClient, demo: dict[str, Any]) -> dict[tuple[Any, ...], Form]:
     """One form per (method, endpoint, controls): the first found."""
     found = crawl(client, None, ["/login"], ("/login",))
@@ -354,6 +370,8 @@ def all_forms(app: Flask, client: FlaskClient, demo: dict[str, Any]) -> dict[tup
         found += crawl(
             client, coordinator, [f"/cases/{case_id}"], (f"/cases/{case_id}", "/people/")
         )
+    meeting_page, invited = demo["invited"]
+    found += crawl(client, invited, [meeting_page], (meeting_page,))
     coordinator = demo["cases"][0][1]
     found += crawl(
         client,

@@ -75,12 +75,15 @@ def world(make: Factory) -> World:
         case,
         user=karin,
         starts_at=to_utc(datetime.combine(YESTERDAY, time(10, 0))),
+        allow_past=True,
         duration_minutes=60,
         place="Rum 1",
         video_link=None,
         participants=list(case.participants),
     )
-    meetings.send_kallelse(case, meeting, user=karin)
+    meetings.send_kallelse(
+        case, meeting, user=karin, at=to_utc(datetime.combine(YESTERDAY, time(8, 0)))
+    )
     malomrade = Malomrade(code="somlos", title="Sömlös vård och omsorg")
     inriktning = StrategiskInriktning(code="somlos-1", title="Nav", malomrade=malomrade)
     sakomrade = PlanSakomrade(code="aldre", title="Äldres hälsa")

@@ -55,10 +55,11 @@ def build(
     consent: bool = True,
     starts_at: datetime | None = None,
     sent: bool = False,
+    sent_at: datetime | None = None,
 ) -> World:
     """A case in preparation with a unit and a närstående taking part; optionally a meeting."""
     user = make.user()
-    partner = make.unit(name="Vårdcentralen Ljuset")
+    partner = make.unit(name="Vårdcentralen Ljuset", functional_mailbox="ljuset@vard.example")
     if consent:
         case = make.shared_case(user, partner)
         unit_participant = case.participants[0]
@@ -99,9 +100,10 @@ def build(
             place="Mötesrum Ljuset, plan 2",
             video_link="https://mote.example.se/abc",
             participants=[unit_participant, narstaende],
+            allow_past=True,
         )
         if sent:
-            meetings.send_kallelse(case, meeting, user=user)
+            meetings.send_kallelse(case, meeting, user=user, at=sent_at)
         world.meeting = meeting.id
         world.unit_invitation = meeting.invitations[0].id
         world.narstaende_invitation = meeting.invitations[1].id
@@ -362,11 +364,12 @@ def test_the_kallelse_downloads_as_ics(make: Factory, client: FlaskClient) -> No
     assert "Karin N." in str(event["DESCRIPTION"])
     assert "Nilsson" not in str(event["DESCRIPTION"])
     assert str(event["ORGANIZER"]).startswith("mailto:user")
-    attendees = {str(a): a.params["PARTSTAT"] for a in event.attendees}
+    attendees = {str(a): (a.params["CN"], a.params["PARTSTAT"]) for a in event.attendees}
     assert attendees == {
-        "mailto:ljuset@vard.example": "NEEDS-ACTION",
-        "mailto:anna@example.se": "NEEDS-ACTION",
+        "mailto:ljuset@vard.example": ("Vårdcentralen Ljuset", "NEEDS-ACTION"),
+        "mailto:anna@example.se": ("Anna Nilsson", "NEEDS-ACTION"),
     }
+    assert calendar["METHOD"] == "REQUEST"
     body = download.get_data(as_text=True)
     assert world.identifier not in body
     assert world.identifier[2:8] not in body
@@ -429,7 +432,9 @@ def test_an_invalid_answer_is_shown_not_saved(make: Factory, client: FlaskClient
 def test_record_the_meeting_held(make: Factory, client: FlaskClient) -> None:
     yesterday = to_utc(datetime.combine(clock.today() - timedelta(days=1), datetime.min.time()))
     starts_at = yesterday + timedelta(hours=10)
-    world = build(make, client, starts_at=starts_at, sent=True)
+    world = build(
+        make, client, starts_at=starts_at, sent=True, sent_at=starts_at - timedelta(days=5)
+    )
     page = client.get(world.url("/held"))
     assert page.status_code == 200
     assert 'value="10:00"' in text(page)

@@ -56,12 +56,13 @@ def build(make: Factory, client: FlaskClient, held: bool = True) -> World:
             case,
             user=user,
             starts_at=datetime.now(UTC) - timedelta(hours=2),
+            allow_past=True,
             duration_minutes=60,
             place="Mötesrum 1",
             video_link=None,
             participants=[case.participants[0]],
         )
-        meetings.send_kallelse(case, meeting, user=user)
+        meetings.send_kallelse(case, meeting, user=user, at=datetime.now(UTC) - timedelta(days=1))
         meetings.record_meeting_held(
             case,
             meeting,

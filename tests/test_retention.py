@@ -82,12 +82,13 @@ def full_case(make: Factory, activity: Activity, person: Person | None = None) -
         case,
         user=user,
         starts_at=NOW - timedelta(hours=3),
+        allow_past=True,
         duration_minutes=60,
         place="Mötesrum 1",
         video_link=None,
         participants=list(case.participants),
     )
-    meetings.send_kallelse(case, meeting, user=user)
+    meetings.send_kallelse(case, meeting, user=user, at=NOW - timedelta(days=1))
     meetings.record_meeting_held(
         case,
         meeting,

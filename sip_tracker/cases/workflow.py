@@ -91,10 +91,17 @@ def next_due(case: SipCase) -> date | None:
     if case.stage in (S.BEHOV_IDENTIFIERAT, S.FORBEREDELSE):
         return kallelse_deadline(case)
     if case.stage == S.KALLAD:
-        upcoming = [m for m in case.meetings if m.held_at is None and m.kallelse_sent_at]
+        # A cancelled meeting no longer counts. The case stays called (the kallelse was
+        # sent, and the road has no way back); with no meeting left, the kallelse deadline
+        # (of a discharge) is again the date to act by: a new meeting must be called.
+        upcoming = [
+            m
+            for m in case.meetings
+            if m.held_at is None and m.kallelse_sent_at and m.cancelled_at is None
+        ]
         from sip_tracker.i18n import local_date
 
-        return min((local_date(m.starts_at) for m in upcoming), default=None)
+        return min((local_date(m.starts_at) for m in upcoming), default=kallelse_deadline(case))
     if case.stage in (S.PLAN_FASTSTALLD, S.UPPFOLJNING):
         if case.follow_ups and case.follow_ups[-1].next_follow_up_on:
             return case.follow_ups[-1].next_follow_up_on

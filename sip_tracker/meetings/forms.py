@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     Field,
     IntegerField,
@@ -57,6 +58,8 @@ class MeetingForm(FlaskForm):
         ],
     )
     participant_ids = MultiCheckboxField(_l("Deltagare att kalla"), coerce=int)
+    # Shown only when the mötesledare already leads another meeting at the time.
+    confirm_clash = BooleanField(_l("Spara ändå"))
     lock_version = version_field()  # removed from the form of a new meeting
 
     def validate_duration_minutes(self, field: Field) -> None:
@@ -115,6 +118,70 @@ class ResponsesForm(FlaskForm):
 
     def answer(self, invitation: Invitation) -> Response:
         return Response(self[self.field_name(invitation)].data)
+
+
+ANSWER_CHOICES = [
+    SelectChoice(response.value, RESPONSE_LABELS[response])
+    for response in (Response.KOMMER, Response.KOMMER_INTE, Response.ANNAN_TID)
+]
+
+
+class AnswerForm(FlaskForm):
+    """A unit's own answer to the kallelse: who comes, or why not, or another time."""
+
+    response = RadioField(
+        _l("Svar"),
+        choices=ANSWER_CHOICES,
+        validate_choice=False,
+        validators=[
+            InputRequired(_l("Välj ett svar.")),
+            AnyOf([c.value for c in ANSWER_CHOICES], message=_l("Välj ett svar.")),
+        ],
+    )
+    attendee_names = StringField(
+        _l("Vem kommer?"),
+        validators=[Optional(), Length(max=255, message=_l("Högst 255 tecken."))],
+    )
+    proposed_date = DateField(_l("Föreslaget datum"), validators=[Optional()])
+    proposed_time = TimeField(_l("Föreslagen tid"), validators=[Optional()])
+    comment = TextAreaField(
+        _l("Kommentar"),
+        validators=[Optional(), Length(max=2000, message=_l("Högst 2 000 tecken."))],
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Here, not in validate_<field>: Optional() stops those of an empty field.
+        valid = super().validate(extra_validators)
+        if (
+            self.response.data == Response.KOMMER.value
+            and not (self.attendee_names.data or "").strip()
+        ):
+            self.attendee_names.errors = [
+                *self.attendee_names.errors,
+                _l("Ange vem eller vilka som kommer."),
+            ]
+            valid = False
+        if self.response.data == Response.ANNAN_TID.value:
+            if self.proposed_date.data is None and not self.proposed_date.errors:
+                self.proposed_date.errors = [_l("Ange vilken dag ni föreslår.")]
+                valid = False
+            if self.proposed_time.data is None and not self.proposed_time.errors:
+                self.proposed_time.errors = [_l("Ange vilken tid ni föreslår.")]
+                valid = False
+        return valid
+
+
+class CancelForm(FlaskForm):
+    """Cancelling a meeting: the reason goes to everyone invited."""
+
+    reason = TextAreaField(
+        _l("Varför ställs mötet in?"),
+        validators=[
+            InputRequired(_l("Ange varför mötet ställs in.")),
+            Length(max=2000, message=_l("Högst 2 000 tecken.")),
+        ],
+    )
+    lock_version = version_field()
 
 
 class HeldForm(FlaskForm):

@@ -7,11 +7,12 @@ from datetime import UTC, timedelta
 
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress
+from icalendar.enums import STATUS
 
 from sip_tracker.auth.models import User
 from sip_tracker.cases.codes import CaseRoleKind, Response
 from sip_tracker.cases.models import Participant, SipCase
-from sip_tracker.meetings.models import Invitation, Meeting
+from sip_tracker.meetings.models import Meeting
 
 PRODID = "-//SIP-tracker//Kallelse//SV"
 # Fixed, so a meeting's UID is the same in every download and calendars update the event.
@@ -48,6 +49,10 @@ def organizer(case: SipCase, fallback: User | None) -> User | None:
 
 
 def _email(participant: Participant) -> str | None:
+    """Where the kallelse reaches a participant: a unit's functional mailbox (never a
+    colleague's own address), else a närstående's or other actor's e-mail."""
+    if participant.unit is not None:
+        return participant.unit.functional_mailbox
     if participant.email:
         return participant.email
     if participant.related_person is not None:
@@ -55,20 +60,29 @@ def _email(participant: Participant) -> str | None:
     return None
 
 
-def _attendee(invitation: Invitation) -> vCalAddress | None:
-    email = _email(invitation.participant)
-    if not email:
-        return None
-    return vCalAddress.new(
-        email,
-        cn=invitation.participant.display_name,
-        role="REQ-PARTICIPANT",
-        partstat=PARTSTAT[invitation.response],
-    )
+def _attendees(meeting: Meeting) -> list[vCalAddress]:
+    """One ATTENDEE per address: a unit invited twice is one attendee."""
+    seen: dict[str, vCalAddress] = {}
+    for invitation in meeting.invitations:
+        email = _email(invitation.participant)
+        if not email or email.casefold() in seen:
+            continue
+        unit = invitation.participant.unit
+        seen[email.casefold()] = vCalAddress.new(
+            email,
+            cn=unit.name if unit is not None else invitation.participant.display_name,
+            role="REQ-PARTICIPANT",
+            partstat=PARTSTAT[invitation.response],
+        )
+    return list(seen.values())
 
 
 def kallelse_calendar(case: SipCase, meeting: Meeting, *, sender: User | None = None) -> bytes:
-    """The kallelse as one VEVENT, times in UTC; no personnummer anywhere in it."""
+    """The kallelse as one VEVENT, times in UTC; no personnummer anywhere in it.
+
+    A REQUEST while the meeting stands; a CANCEL once it is cancelled. The UID stays and
+    the SEQUENCE rises, so calendars update or remove the event they already hold.
+    """
     starts_at = meeting.starts_at.astimezone(UTC)
     lines = [_("Samordnad individuell plan (SIP) för %(name)s.", name=short_name(case))]
     if meeting.place:
@@ -78,7 +92,9 @@ def kallelse_calendar(case: SipCase, meeting: Meeting, *, sender: User | None = 
     calling = organizer(case, sender or meeting.kallelse_sent_by)
     if calling is not None:
         lines.append(_("Kallad av %(name)s, %(unit)s.", name=calling.name, unit=calling.unit.name))
-    attendees = [a for a in map(_attendee, meeting.invitations) if a is not None]
+    if meeting.cancelled_at is not None:
+        lines.insert(0, _("Mötet är inställt."))
+    attendees = _attendees(meeting)
     event = Event.new(
         uid=meeting_uid(meeting),
         start=starts_at,
@@ -90,6 +106,11 @@ def kallelse_calendar(case: SipCase, meeting: Meeting, *, sender: User | None = 
         organizer=vCalAddress.new(calling.email, cn=calling.name) if calling else None,
         attendees=attendees or None,
         sequence=meeting.sequence,
+        status=STATUS.CANCELLED if meeting.cancelled_at is not None else STATUS.CONFIRMED,
     )
-    calendar = Calendar.new(prodid=PRODID, subcomponents=[event])
+    calendar = Calendar.new(
+        prodid=PRODID,
+        method="CANCEL" if meeting.cancelled_at is not None else "REQUEST",
+        subcomponents=[event],
+    )
     return calendar.to_ical()

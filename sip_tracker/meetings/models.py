@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
@@ -40,6 +40,9 @@ class Meeting(Versioned, db.Model):  # type: ignore[name-defined]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # The iCalendar SEQUENCE: raised when the time or place of the meeting changes.
     sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the time or place last changed after the kallelse was sent: answers given before
+    # it are kept, and shown as given before the move.
+    moved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     invitations: Mapped[list[Invitation]] = relationship(
@@ -47,6 +50,14 @@ class Meeting(Versioned, db.Model):  # type: ignore[name-defined]
     )
     kallelse_sent_by: Mapped[User | None] = relationship(foreign_keys=[kallelse_sent_by_id])
     cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
 
 
 class Invitation(db.Model):  # type: ignore[name-defined]
@@ -75,3 +86,10 @@ class Invitation(db.Model):  # type: ignore[name-defined]
     meeting: Mapped[Meeting] = relationship(back_populates="invitations")
     participant: Mapped[Participant] = relationship()
     answered_by: Mapped[User | None] = relationship()
+
+    @property
+    def answered_before_move(self) -> bool:
+        moved_at = self.meeting.moved_at
+        return (
+            moved_at is not None and self.responded_at is not None and self.responded_at < moved_at
+        )

@@ -10,15 +10,22 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as HTTPResponse
 from wtforms.fields.choices import SelectChoice
 
-from sip_tracker.cases.access import can_change_case, load_case
+from sip_tracker.cases.access import can_change_case, can_view_case, load_case
 from sip_tracker.cases.codes import RESPONSE_LABELS, ParticipantKind, Response
 from sip_tracker.cases.models import Participant, SipCase
 from sip_tracker.db import db
 from sip_tracker.i18n import local_datetime, to_utc
 from sip_tracker.meetings import services
-from sip_tracker.meetings.forms import HeldForm, KallelseForm, MeetingForm, ResponsesForm
+from sip_tracker.meetings.forms import (
+    AnswerForm,
+    CancelForm,
+    HeldForm,
+    KallelseForm,
+    MeetingForm,
+    ResponsesForm,
+)
 from sip_tracker.meetings.ics import kallelse_calendar
-from sip_tracker.meetings.models import Meeting
+from sip_tracker.meetings.models import Invitation, Meeting
 from sip_tracker.web import attempt, page
 
 bp = Blueprint("meetings", __name__, url_prefix="/cases/<int:case_id>/meetings")
@@ -82,13 +89,17 @@ def _meeting_form(case: SipCase, meeting: Meeting | None = None) -> MeetingForm:
     return form
 
 
-def _schedule(case: SipCase, form: MeetingForm, meeting: Meeting | None = None) -> Meeting:
+def _starts_at(form: MeetingForm) -> datetime:
     assert form.date.data is not None and form.time.data is not None  # validated
+    return to_utc(datetime.combine(form.date.data, form.time.data))
+
+
+def _schedule(case: SipCase, form: MeetingForm, meeting: Meeting | None = None) -> Meeting:
     chosen = set(form.participant_ids.data or [])
     return services.schedule_meeting(
         case,
         user=current_user,
-        starts_at=to_utc(datetime.combine(form.date.data, form.time.data)),
+        starts_at=_starts_at(form),
         duration_minutes=form.duration_minutes.data or 60,
         place=form.place.data,
         video_link=form.video_link.data,
@@ -98,17 +109,65 @@ def _schedule(case: SipCase, form: MeetingForm, meeting: Meeting | None = None) 
     )
 
 
+def _clashes(case: SipCase, form: MeetingForm, meeting: Meeting | None) -> list[dict[str, str]]:
+    """The other meetings the mötesledare leads at the new time; an error to confirm them.
+
+    Each names its time; the person's name and a link only when the user may see that case.
+    """
+    starts_at = _starts_at(form)
+    duration = form.duration_minutes.data or 60
+    if meeting is not None and (meeting.starts_at, meeting.duration_minutes) == (
+        starts_at,
+        duration,
+    ):
+        return []  # not moved: nothing new to warn of
+    found = services.clashing_meetings(
+        case, user=current_user, starts_at=starts_at, duration_minutes=duration, meeting=meeting
+    )
+    clashes = []
+    for other in found:
+        other_case = db.session.get_one(SipCase, other.case_id)
+        seen = can_view_case(current_user, other_case)
+        clashes.append(
+            {
+                "starts": local_datetime(other.starts_at).strftime("%Y-%m-%d %H:%M"),
+                "ends": local_datetime(other.ends_at).strftime("%H:%M"),
+                "name": other_case.person.name if seen else "",
+                "url": url_for("meetings.show", case_id=other.case_id, meeting_id=other.id)
+                if seen
+                else "",
+            }
+        )
+    if clashes and not form.confirm_clash.data:
+        form.confirm_clash.errors = [
+            _("Mötesledaren leder redan ett annat möte då. Kryssa i Spara ändå för att spara.")
+        ]
+    return clashes
+
+
+def _save_meeting(
+    case: SipCase, form: MeetingForm, meeting: Meeting | None
+) -> tuple[Meeting | None, list[dict[str, str]]]:
+    """Save unless the time clashes unconfirmed; the saved meeting (or None) and the clashes."""
+    clashes = _clashes(case, form, meeting)
+    if form.confirm_clash.errors:
+        return None, clashes
+    done = attempt(form, lambda: _schedule(case, form, meeting))
+    return (done.value if done.ok else None), clashes
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new(case_id: int) -> HTTPResponse | Page:
     case = load_case(case_id, change=True)
     form = _meeting_form(case)
+    clashes: list[dict[str, str]] = []
     if form.validate_on_submit():
-        done = attempt(form, lambda: _schedule(case, form))
-        if done.ok and done.value is not None:
+        saved, clashes = _save_meeting(case, form, None)
+        if saved is not None:
             flash(_("Mötet är planerat. Skicka kallelsen när allt är klart."), "success")
-            return _to_meeting(case, done.value)
-    return page("meetings/form.html", form=form, case=case, meeting=None)
+            return _to_meeting(case, saved)
+    return page("meetings/form.html", form=form, case=case, meeting=None, clashes=clashes)
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -118,15 +177,19 @@ def edit(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     meeting = _meeting(case, meeting_id)
     # A form sent after the meeting was held goes to the service, which refuses it with the
     # user's input kept (409: it was held since the form was loaded).
-    if meeting.held_at is not None and request.method == "GET":
-        return _refuse(case, meeting, _("Mötet är redan hållet och kan inte ändras."))
+    if request.method == "GET":
+        if meeting.held_at is not None:
+            return _refuse(case, meeting, _("Mötet är redan hållet och kan inte ändras."))
+        if meeting.is_cancelled:
+            return _refuse(case, meeting, _("Mötet är inställt och kan inte ändras."))
     form = _meeting_form(case, meeting)
+    clashes: list[dict[str, str]] = []
     if form.validate_on_submit():
-        done = attempt(form, lambda: _schedule(case, form, meeting))
-        if done.ok:
+        saved, clashes = _save_meeting(case, form, meeting)
+        if saved is not None:
             flash(_("Ändringarna av mötet är sparade."), "success")
             return _to_meeting(case, meeting)
-    return page("meetings/form.html", form=form, case=case, meeting=meeting)
+    return page("meetings/form.html", form=form, case=case, meeting=meeting, clashes=clashes)
 
 
 def _show_page(
@@ -138,12 +201,20 @@ def _show_page(
 ) -> Page:
     submitted = kallelse_form or responses_form
     version = {"lock_version": meeting.lock_version}
+    own = services.own_invitation(meeting, current_user)
     return page(
         "meetings/show.html",
         form=submitted,
         case=case,
         meeting=meeting,
         can_change=can_change_case(current_user, case),
+        may_record=services.may_record_answers(current_user, case),
+        own_invitation=own,
+        may_answer=own is not None
+        and can_change_case(current_user, case)
+        and meeting.kallelse_sent_at is not None
+        and meeting.held_at is None
+        and not meeting.is_cancelled,
         kallelse_form=kallelse_form or KallelseForm(formdata=None, data=version),
         responses_form=responses_form
         or ResponsesForm.for_invitations(meeting.invitations, formdata=None, data=version),
@@ -190,6 +261,8 @@ def send_kallelse(case_id: int, meeting_id: int) -> HTTPResponse | Page:
 def responses(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     case = load_case(case_id, change=True)
     meeting = _meeting(case, meeting_id)
+    if not services.may_record_answers(current_user, case):
+        abort(403)  # others answer for their own unit only (answer below)
     form = ResponsesForm.for_invitations(meeting.invitations)
     if form.validate_on_submit():
         answers = {i.id: form.answer(i) for i in meeting.invitations}
@@ -207,6 +280,92 @@ def responses(case_id: int, meeting_id: int) -> HTTPResponse | Page:
             flash(_("Svaren är sparade."), "success")
             return _to_meeting(case, meeting)
     return _show_page(case, meeting, responses_form=form)
+
+
+def _answer_form(invitation: Invitation) -> AnswerForm:
+    form = AnswerForm()
+    if request.method == "GET" and invitation.response != Response.OBESVARAD:
+        form.response.data = invitation.response.value
+        form.attendee_names.data = invitation.attendee_names
+        form.comment.data = invitation.comment
+        if invitation.proposed_starts_at is not None:
+            proposed = local_datetime(invitation.proposed_starts_at)
+            form.proposed_date.data = proposed.date()
+            form.proposed_time.data = proposed.time()
+    return form
+
+
+@bp.route("/<int:meeting_id>/answer", methods=["GET", "POST"])
+@login_required
+def answer(case_id: int, meeting_id: int) -> HTTPResponse | Page:
+    """A user answers the kallelse for their own unit: the invitation follows from it."""
+    case = load_case(case_id, change=True)
+    meeting = _meeting(case, meeting_id)
+    invitation = services.own_invitation(meeting, current_user)
+    if invitation is None:
+        abort(403)
+    if request.method == "GET":  # a form sent goes to the service, which keeps its input
+        if meeting.is_cancelled:
+            return _refuse(case, meeting, _("Mötet är inställt."))
+        if meeting.held_at is not None:
+            return _refuse(case, meeting, _("Mötet är redan hållet."))
+        if meeting.kallelse_sent_at is None:
+            return _refuse(case, meeting, _("Kallelsen till mötet är inte skickad än."))
+    form = _answer_form(invitation)
+    if form.validate_on_submit():
+        proposed = None
+        if form.proposed_date.data is not None and form.proposed_time.data is not None:
+            proposed = to_utc(datetime.combine(form.proposed_date.data, form.proposed_time.data))
+        done = attempt(
+            form,
+            lambda: services.answer_invitation(
+                case,
+                meeting,
+                user=current_user,
+                response=Response(form.response.data),
+                attendee_names=form.attendee_names.data,
+                comment=form.comment.data,
+                proposed_starts_at=proposed,
+            ),
+            default_field="response",
+        )
+        if done.ok:
+            flash(_("Ert svar är skickat till mötesledaren."), "success")
+            return _to_meeting(case, meeting)
+    return page(
+        "meetings/answer.html", form=form, case=case, meeting=meeting, invitation=invitation
+    )
+
+
+@bp.route("/<int:meeting_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(case_id: int, meeting_id: int) -> HTTPResponse | Page:
+    case = load_case(case_id, change=True)
+    meeting = _meeting(case, meeting_id)
+    if request.method == "GET":  # a form sent goes to the service, which keeps its input
+        if meeting.held_at is not None:
+            return _refuse(case, meeting, _("Mötet är redan hållet och kan inte ställas in."))
+        if meeting.is_cancelled:
+            return _refuse(case, meeting, _("Mötet är redan inställt."))
+    form = CancelForm()
+    if request.method == "GET":
+        form.lock_version.data = meeting.lock_version
+    if form.validate_on_submit():
+        done = attempt(
+            form,
+            lambda: services.cancel_meeting(
+                case,
+                meeting,
+                user=current_user,
+                reason=form.reason.data or "",
+                lock_version=form.lock_version.data,
+            ),
+            default_field="reason",
+        )
+        if done.ok:
+            flash(_("Mötet är inställt."), "success")
+            return _to_meeting(case, meeting)
+    return page("meetings/cancel.html", form=form, case=case, meeting=meeting)
 
 
 @bp.route("/<int:meeting_id>/kallelse.ics")
@@ -253,6 +412,8 @@ def held(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     if request.method == "GET":  # a form sent goes to the service, which keeps its input
         if meeting.held_at is not None:
             return _refuse(case, meeting, _("Mötet är redan registrerat som hållet."))
+        if meeting.is_cancelled:
+            return _refuse(case, meeting, _("Mötet är inställt."))
         if meeting.kallelse_sent_at is None:
             return _refuse(case, meeting, _("Skicka kallelsen innan mötet registreras som hållet."))
     form = _held_form(meeting)

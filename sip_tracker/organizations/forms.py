@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from sip_tracker.db import db
 from sip_tracker.forms import version_field
@@ -61,6 +61,17 @@ class UnitForm(FlaskForm):
             ),
         ],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    # Where calendar invitations (.ics ATTENDEE) reach the unit: a shared mailbox, not a person's.
+    functional_mailbox = EmailField(
+        _l("Funktionsbrevlåda"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Email(_l("Ange en giltig e-postadress.")),
+            Length(max=254, message=_l("Högst 254 tecken.")),
+        ],
+        render_kw={"autocomplete": "off"},
     )
     active = BooleanField(_l("Aktiv enhet"), default=True)
     lock_version = version_field()  # removed from the form of a new unit

@@ -38,6 +38,7 @@ def save_unit(
     name: str,
     hsa_id: str | None,
     active: bool,
+    functional_mailbox: str | None = None,
     lock_version: int | None = None,
     user: User | None = None,
 ) -> Unit:
@@ -70,6 +71,7 @@ def save_unit(
     unit.name = name
     unit.hsa_id = hsa_id
     unit.active = active
+    unit.functional_mailbox = (functional_mailbox or "").strip() or None
     db.session.flush()
     return unit
 

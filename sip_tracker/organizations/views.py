@@ -41,6 +41,7 @@ def _save(form: UnitForm, unit: Unit | None) -> Unit:
         name=form.name.data or "",
         hsa_id=form.hsa_id.data,
         active=bool(form.active.data),
+        functional_mailbox=form.functional_mailbox.data,
         lock_version=form.lock_version.data if unit is not None else None,
         user=current_user,
     )
@@ -72,6 +73,7 @@ def edit_unit(unit_id: int) -> Response | tuple[str, int]:
         "name": unit.name,
         "hsa_id": unit.hsa_id,
         "active": unit.active,
+        "functional_mailbox": unit.functional_mailbox,
         "lock_version": unit.lock_version,
     }
     form = UnitForm(data=data)

@@ -138,15 +138,17 @@ def test_a_case_from_need_to_follow_up(page: Page, staff: Staff) -> None:
     expect_stage(page, "Kallad")
     page.get_by_role("region", name="Möten").get_by_role("link").first.click()
 
-    # The partner answers, and the meeting is held (yesterday: never in the future).
+    # The partner answers, and the meeting is held (now: never in the future, nor before
+    # the kallelse was sent).
     page.get_by_label(staff.partner_unit).select_option(label="Kommer")
     page.get_by_role("button", name="Spara svaren").click()
     expect_flash(page, "Svaren är sparade.")
     expect(page.get_by_label(staff.partner_unit)).to_have_value("kommer")
 
     page.get_by_role("link", name="Registrera hållet möte").click()
-    page.get_by_label("Datum").fill((today - timedelta(days=1)).isoformat())
-    page.get_by_label("Starttid").fill("09:00")
+    held = datetime.now(STOCKHOLM)
+    page.get_by_label("Datum").fill(held.date().isoformat())
+    page.get_by_label("Starttid").fill(held.strftime("%H:%M"))
     page.get_by_role("group", name="Deltog personen själv?").get_by_label("Ja").check()
     expect(page.get_by_label(staff.partner_unit)).to_be_checked()
     page.get_by_label("Anteckningar från mötet").fill("Tolvan vill bo kvar hemma.")

@@ -488,6 +488,7 @@ class Importer:
                 video_link=data.video_link,
                 participants=invited,
                 meeting=found,
+                allow_past=True,  # a record of meetings already called, held ones included
             )
             if found is None:  # a kallelse this system has not recorded yet
                 meetings.send_kallelse(case, meeting, user=self.user, at=data.kallelse_sent_at)

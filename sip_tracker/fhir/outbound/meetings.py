@@ -41,6 +41,8 @@ def _meeting_text(meeting: Meeting) -> str:
 def appointment_status(case: SipCase, meeting: Meeting) -> str:
     if meeting.held_at is not None:
         return "fulfilled"
+    if meeting.cancelled_at is not None:
+        return "cancelled"
     return "cancelled" if case.stage in FINAL_STAGES else "booked"
 
 
