@@ -46,12 +46,7 @@ def cases_for_overview(
         )
     )
     if scope == "mine" and user.role != Role.GRANSKARE:
-        query = query.where(
-            or_(
-                SipCase.created_by_id == user.id,
-                exists().where(CaseRole.case_id == SipCase.id, CaseRole.user_id == user.id),
-            )
-        )
+        query = query.where(mine(user))
     if filters.status == "open":
         query = query.where(SipCase.stage.not_in(FINAL_STAGES))
     elif filters.status == "closed":
@@ -87,6 +82,14 @@ def cases_for_overview(
     if filters.q:
         query = query.where(_matches(filters.q))
     return query.order_by(SipCase.next_due_on.asc().nulls_last(), SipCase.id.desc())
+
+
+def mine(user: User) -> ColumnElement[bool]:
+    """The user's own cases ("Mina ärenden"): they started it or hold a role in it."""
+    return or_(
+        SipCase.created_by_id == user.id,
+        exists().where(CaseRole.case_id == SipCase.id, CaseRole.user_id == user.id),
+    )
 
 
 def _involves_huvudman(huvudman_id: int) -> ColumnElement[bool]:
