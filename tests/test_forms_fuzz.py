@@ -340,7 +340,7 @@ def all_forms(app: Flask, client: FlaskClient, demo: dict[str, Any]) -> dict[tup
     found += crawl(
         client,
         coordinator,
-        ["/", "/cases/new", "/indicators", "/account/password"],
+        ["/", "/idag", "/inbox", "/cases/new", "/indicators", "/account/password"],
         ("/cases/new", "/account/"),
     )
     found += crawl(
