@@ -211,7 +211,7 @@ def test_an_inbox_page_costs_the_same_statements_however_many_cases_and_actors(c
     with counted_queries() as few:
         client.get("/inbox")
 
-    for n in range(12):
+    for _n in range(12):
         actor = make.user(a.unit)
         other = make.shared_case(actor, b.unit)
         notify(InboxKind.MESSAGE, other, units=[b.unit], actor=actor)
@@ -229,10 +229,28 @@ def test_an_inbox_page_costs_the_same_statements_however_many_cases_and_actors(c
 
 
 def test_items_of_reminders_show_no_actor(client, make):
-    a, b, _b2, _outsider, case = shared(make)
+    a, _b, _b2, _outsider, case = shared(make)
     notify(InboxKind.KALLELSE_DEADLINE, case, units=[a.unit], dedupe_key="k|1")
     make.commit()
     page = text(login(client, a).get("/inbox"))
     assert "Frist för kallelse vid utskrivning" in page
     assert "påminnelse" in page
     assert db.session.scalar(select(InboxItem.actor_id)) is None
+
+
+def test_each_kind_links_to_where_it_is_handled(client, make):
+    a, b, _b2, _outsider, case = shared(make)
+    [plan] = notify(InboxKind.PLAN, case, units=[b.unit], actor=a)
+    [due] = notify(InboxKind.FOLLOW_UP_DUE, case, units=[b.unit], dedupe_key="f|1")
+    [other] = notify(InboxKind.CONSENT_WITHDRAWN, case, units=[b.unit], actor=a)
+    make.commit()
+    login(client, b)
+    expected = {
+        plan.id: f"/cases/{case.id}/plan/versions",
+        due.id: f"/cases/{case.id}/follow-ups",
+        other.id: f"/cases/{case.id}",
+    }
+    for item_id, url in expected.items():
+        page = text(client.get(f"/inbox/{item_id}"))
+        assert f'class="button" href="{url}"' in page
+        assert client.get(url).status_code == 200

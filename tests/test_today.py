@@ -3,11 +3,13 @@ to where it is done (issue 9, point 6); the overview's "Nästa tidsfrist" says w
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 from sip_tracker import clock
 from sip_tracker.auth.models import Role
 from sip_tracker.cases.codes import Origin, Outcome, Response
+from sip_tracker.cases.workflow import DeadlineKind, next_deadline, next_due
 from sip_tracker.db import db, utcnow
 from sip_tracker.i18n import to_utc
 from sip_tracker.inbox.models import InboxKind
@@ -40,8 +42,6 @@ def at(days, hour=10):
 
 def links_work(client, part):
     """Every link of the part answers 200 for the user logged in."""
-    import re
-
     urls = re.findall(r'href="(/[^"#]*)', part)
     assert urls
     for url in urls:
@@ -197,9 +197,7 @@ def test_receipts_my_unit_owes_and_receipts_others_owe_me(client, make):
     make.commit()
     page = text(client.get("/idag"))
     assert page.count("<strong>Kvittens saknas</strong>") == 1
-    assert "Kvittera meddelande" not in text(login(client, b).get("/idag")).split('id="overdue"')[
-        0
-    ]
+    assert "Kvittera meddelande" not in text(login(client, b).get("/idag")).split('id="overdue"')[0]
 
 
 def test_a_follow_up_due_links_to_the_follow_up_page(client, make):
@@ -304,3 +302,19 @@ def test_the_overview_says_which_deadline_it_is(client, make):
     page = text(login(client, me).get("/?scope=mine"))
     assert "Kallelse senast" in page
     assert 'class="brand" href="/idag"' in page
+
+
+def test_next_deadline_says_which_deadline_it_is(make):
+    me = make.user()
+    klar = clock.today() - timedelta(days=1)
+    discharge = make.case(me, origin=Origin.UTSKRIVNING, utskrivningsklar_on=klar)
+    assert next_deadline(discharge) == (klar + timedelta(days=3), DeadlineKind.KALLELSE)
+    assert next_due(discharge) == discharge.next_due_on == klar + timedelta(days=3)
+    assert next_deadline(make.case(me)) is None  # no discharge: no kallelse deadline
+
+    a, _b, case = shared(make)
+    called = meeting(case, a, at(5))
+    meetings.send_kallelse(case, called, user=a)
+    assert next_deadline(case) == (clock.today() + timedelta(days=5), DeadlineKind.MEETING)
+    called.cancelled_at = utcnow()
+    assert next_deadline(case) is None  # a cancelled meeting is no deadline

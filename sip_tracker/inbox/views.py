@@ -22,9 +22,6 @@ from sip_tracker.web import log_read, page
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
-# Where an item is dealt with, beyond its case's page.
-_FOLLOW_UP_KINDS = frozenset({InboxKind.FOLLOW_UP_DUE, InboxKind.PLAN})
-
 
 @bp.app_context_processor
 def inbox_header() -> dict[str, Any]:
@@ -111,8 +108,12 @@ def _handled_at(item: InboxItem) -> tuple[str, str]:
             url_for("cases.show", case_id=item.case_id, _anchor="meddelanden"),
             _("Till meddelandena i ärendet"),
         )
-    if item.kind in _FOLLOW_UP_KINDS:
+    if item.kind == InboxKind.FOLLOW_UP_DUE:
         return url_for("plans.follow_ups", case_id=item.case_id), _("Till planens uppföljning")
+    if item.kind == InboxKind.PLAN:
+        return url_for("plans.versions", case_id=item.case_id), _("Till planen")
+    if item.kind == InboxKind.KALLELSE_DEADLINE:
+        return url_for("cases.show", case_id=item.case_id, _anchor="moten"), _("Till ärendet")
     return url_for("cases.show", case_id=item.case_id), _("Till ärendet")
 
 
