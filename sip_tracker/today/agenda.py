@@ -145,10 +145,10 @@ def _meetings(agenda: Agenda, user: User, only_mine: bool, before: datetime) -> 
     for meeting, case in db.session.execute(query).tuples():
         on = local_date(meeting.starts_at)
         detail = _meeting_time(meeting.starts_at, meeting.place)
-        if on < agenda.today:
-            detail += ". " + _("Registrera mötet som hållet.")
-        elif meeting.kallelse_sent_at is None:
+        if meeting.kallelse_sent_at is None:
             detail += ". " + _("Kallelsen är inte skickad.")
+        elif on < agenda.today:
+            detail += ". " + _("Registrera mötet som hållet.")
         link = Link(
             url_for("meetings.show", case_id=case.id, meeting_id=meeting.id), _("Till mötet")
         )
