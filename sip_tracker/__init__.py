@@ -56,7 +56,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from sip_tracker.health import bp as health_bp
     from sip_tracker.inbox.views import bp as inbox_bp
     from sip_tracker.indicators.views import bp as indicators_bp
+    from sip_tracker.meetings.calendar import bp as calendar_bp
     from sip_tracker.meetings.views import bp as meetings_bp
+    from sip_tracker.messages.views import bp as messages_bp
     from sip_tracker.organizations.views import bp as organizations_bp
     from sip_tracker.people.views import bp as people_bp
     from sip_tracker.plans.views import bp as plans_bp
@@ -68,6 +70,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         people_bp,
         cases_bp,
         meetings_bp,
+        messages_bp,
+        calendar_bp,
         plans_bp,
         inbox_bp,
         today_bp,

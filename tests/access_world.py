@@ -40,6 +40,7 @@ from sip_tracker.handlingsplan.models import ActivityStatus
 from sip_tracker.inbox.models import InboxKind
 from sip_tracker.inbox.services import notify
 from sip_tracker.meetings import services as meetings
+from sip_tracker.messages import services as messages
 from sip_tracker.organizations.models import HuvudmanKind, Unit
 from sip_tracker.people.identifiers import format_identifier
 from sip_tracker.people.models import RelationKind
@@ -68,6 +69,7 @@ class Furnished:
     meeting_id: int  # the follow-up meeting: kallelse sent, not held
     version: int
     participant_id: int  # invited to the meetings, so it cannot be removed
+    message_id: int  # the initiating unit's, asking the partners for kvittens
     # Participants invited to nothing, one per user who may remove one, so that each
     # removal in the matrix has its own target.
     spares: dict[str, int] = field(default_factory=dict)
@@ -162,8 +164,13 @@ def furnish(
         participants=invited,
     )
     meetings.send_kallelse(case, follow_up, user=user)
+    message = messages.send_message(
+        case, user=user, body="Kallelsen till uppföljningen är skickad.", receipt_requested=True
+    )
     spares = {who: _spare(case, user, who).id for who in spares_for}
-    return Furnished(case.id, case.person_id, follow_up.id, version.number, neighbour.id, spares)
+    return Furnished(
+        case.id, case.person_id, follow_up.id, version.number, neighbour.id, message.id, spares
+    )
 
 
 def _spare(case: SipCase, user: User, who: str) -> Participant:
@@ -350,6 +357,7 @@ class Place:
     participant_id: int  # invited: cannot be removed
     spare_id: int
     version: int
+    partner_message_id: int  # the partner unit's, asking this unit for kvittens
     new_case_id: int  # just opened: can be taken into preparation
     unit_id: int
     partner_unit_id: int
@@ -405,6 +413,9 @@ def build_place(make: Factory) -> Place:
     new_case = make.case(user, person)
     token = issue_token(name="K", huvudman=kommun, read=True, write=True).secret
     meeting = next(m for m in case.meetings if m.id == furnished.meeting_id)
+    partner_message = messages.send_message(
+        case, user=make.user(partner), body="Vi kommer. Kvittera, tack.", receipt_requested=True
+    )
     make.commit()
     return Place(
         case_id=case.id,
@@ -415,6 +426,7 @@ def build_place(make: Factory) -> Place:
         participant_id=furnished.participant_id,
         spare_id=furnished.spares["A1"],
         version=furnished.version,
+        partner_message_id=partner_message.id,
         new_case_id=new_case.id,
         unit_id=unit.id,
         partner_unit_id=partner.id,

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from sip_tracker import clock
 from sip_tracker.db import db
 from tests.access_fhir import (
     FhirEverything,
@@ -64,6 +66,9 @@ SEES_CASE = {
     "X": {"A1", "B1", "granskare-A1"},  # closed
 }
 CHANGES_CASE = {"C": {"A1", "B1"}, "W": {"A1"}, "X": set()}  # granskare never; closed: no one
+# Each case has a message from A1 asking the partners for kvittens: only a unit that owes one
+# (and may change the case) gives it; F lost W with the consent.
+OWES_RECEIPT = {"C": {"B1"}, "W": set(), "X": set()}
 # P is C's person, and Y's (D, under consent) and Z's (E, no consent); Q is W's, S is X's.
 SEES_PERSON = {
     "P": {"A1", "B1", "granskare-A1", "D", "granskare-D", "E"},
@@ -99,6 +104,7 @@ class CaseRoute:
                     "meeting_id": furnished.meeting_id,
                     "number": furnished.version,
                     "participant_id": furnished.spares.get(who, furnished.participant_id),
+                    "message_id": furnished.message_id,
                 }
                 actions = ("decline", "abort", "close") if "action" in route.path else (None,)
                 for action in actions:
@@ -115,6 +121,18 @@ class CaseRoute:
         if who in CHANGES_CASE[case]:
             return acts
         return status(403)
+
+
+@dataclass(frozen=True)
+class ReceiptRoute(CaseRoute):
+    """Kvittera a message: only for one's own unit's receipt (403 for a unit that owes none)."""
+
+    methods: frozenset[str] = frozenset({"POST"})
+
+    def _expect(self, who: str, case: str, method: str) -> Expect:
+        if who not in SEES_CASE[case]:
+            return status(404)
+        return acts if who in OWES_RECEIPT[case] else status(403)
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,28 @@ class Overview:
                 listed = who in SEES_CASE[case]
                 expect = both(status(200), _contains(link, listed))
                 yield Cell(who, "GET", url, anonymous_or(who, expect), relation=f"case {case}")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The meeting calendar: every logged-in user, listing the meetings of exactly the cases
+    they see (each case's follow-up meeting, 30 days ahead)."""
+
+    methods: frozenset[str] = frozenset({"GET"})
+    personal: bool = True
+
+    def cells(self, route: RouteInfo, walker: Walker) -> Iterator[Cell]:
+        world = walker.world
+        day = clock.today() + timedelta(days=30)
+        for view in ("week", "month"):
+            url = f"{route.url()}?scope=unit&view={view}&date={day.isoformat()}"
+            for case in CASES:
+                furnished = world.cases[case]
+                link = f'href="/cases/{furnished.case_id}/meetings/{furnished.meeting_id}"'
+                for who in EVERYONE:
+                    listed = who in SEES_CASE[case]
+                    expect = both(status(200), _contains(link, listed))
+                    yield Cell(who, "GET", url, anonymous_or(who, expect), relation=f"case {case}")
 
 
 def _contains(text: str, present: bool) -> Expect:
@@ -319,6 +359,8 @@ ROUTES: dict[str, Kind] = {
     "/cases/<int:case_id>/meetings/<int:meeting_id>/kallelse.ics": CaseRoute(shows=True),
     "/cases/<int:case_id>/meetings/<int:meeting_id>/responses": CaseRoute(),
     "/cases/<int:case_id>/meetings/new": CaseRoute(),
+    "/cases/<int:case_id>/messages": CaseRoute(shows=True),  # the thread; POST writes
+    "/cases/<int:case_id>/messages/<int:message_id>/receipt": ReceiptRoute(),
     "/cases/<int:case_id>/participants": CaseRoute(),
     "/cases/<int:case_id>/participants/<int:participant_id>/remove": CaseRoute(),
     "/cases/<int:case_id>/plan": CaseRoute(),
@@ -362,6 +404,7 @@ ROUTES: dict[str, Kind] = {
     "/indicators": EVERY_USER,
     "/indicators.csv": EVERY_USER,
     "/indicators/<key>.csv": EVERY_USER,
+    "/kalender": Calendar(),  # the meetings of the cases one sees
     "/login": Login(),
     "/logout": Logout(),
     "/people/<int:person_id>": PersonRoute(),

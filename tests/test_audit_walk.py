@@ -197,6 +197,11 @@ def _unread_message(visitor: Visitor, place: Place) -> dict[str, Any]:
 
 WALK: dict[str, Visit] = {
     "/": Visit(values=lambda p: {}),
+    # The week of the place's follow-up meeting (30 days ahead), as the unit's calendar.
+    "/kalender": Visit(
+        values=lambda p: {},
+        query=f"?scope=unit&date={(clock.today() + timedelta(days=30)).isoformat()}",
+    ),
     "/admin/audit/": Visit(
         values=lambda p: {},
         who="admin",
@@ -295,6 +300,15 @@ WALK: dict[str, Visit] = {
         form_page=lambda p: f"/cases/{p.case_id}/meetings/{p.meeting_id}",
     ),
     "/cases/<int:case_id>/meetings/new": Visit(refused=_no_form, saved=_meeting_form),
+    "/cases/<int:case_id>/messages": Visit(
+        refused=lambda p: {"body": ""}, saved=lambda p: {"body": "Kallelsen är skickad."}
+    ),
+    "/cases/<int:case_id>/messages/<int:message_id>/receipt": Visit(
+        values=lambda p: {"case_id": p.case_id, "message_id": p.partner_message_id},
+        saved=_no_form,
+        form_page=lambda p: f"/cases/{p.case_id}/messages",
+        why_not="a kvittens has nothing to fill in: a refused one redirects with a message",
+    ),
     "/cases/<int:case_id>/participants": Visit(
         refused=_no_form, saved=lambda p: {"kind": "annan", "name": "Eva Ek"}
     ),

@@ -25,11 +25,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from sip_tracker.auth.models import Role, User
-from sip_tracker.cases.codes import Stage
+from sip_tracker.cases.access import units_taking_part
+from sip_tracker.cases.codes import FINAL_STAGES, Stage
 from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db
 from sip_tracker.demo import load_demo_data, load_demo_plan
 from sip_tracker.meetings import services as meetings
+from sip_tracker.messages import services as messages
 from sip_tracker.organizations.reference import load_reference_data
 from tests.factories import login
 
@@ -320,6 +322,7 @@ def demo(app: Flask, ctx: None) -> dict[str, Any]:
         video_link=None,
         participants=preparing.participants,
     )
+    _ask_for_a_receipt(list(one_per_stage.values()))
     db.session.commit()
     admin = db.session.scalar(select(User).where(User.role == Role.ADMINISTRATOR))
     assert admin is not None
@@ -327,6 +330,21 @@ def demo(app: Flask, ctx: None) -> dict[str, Any]:
         "cases": [(case.id, case.created_by_id) for case in one_per_stage.values()],
         "admin": admin.id,
     }
+
+
+def _ask_for_a_receipt(cases: list[SipCase]) -> None:
+    """A partner's message asking the coordinator's unit for kvittens, for its form."""
+    for case in cases:
+        partners = [u for u in units_taking_part(case) if u != case.initiating_unit_id]
+        if case.stage in FINAL_STAGES or not partners:
+            continue
+        sender = db.session.scalar(
+            select(User).where(User.unit_id == partners[0], User.role == Role.SAMORDNARE)
+        )
+        if sender is not None:
+            messages.send_message(case, user=sender, body="Kvittera, tack.", receipt_requested=True)
+            return
+    raise AssertionError("the demo has no open case with a partner unit's coordinator")
 
 
 def all_forms(app: Flask, client: FlaskClient, demo: dict[str, Any]) -> dict[tuple[Any, ...], Form]:

@@ -138,3 +138,34 @@ def test_reviewers_see_the_units_they_review(client, make):
     page = names_in(client.get("/"))
     assert "Granskad" in page and "Ogranskad" not in page
     assert "Nytt ärende" not in page
+
+
+def test_cases_new_to_my_unit_are_marked_with_a_constant_number_of_queries(client, make):
+    starter = make.user()
+    my_unit = make.unit()
+    me = make.user(my_unit)
+
+    def invite(n: int) -> None:
+        for _ in range(n):
+            born = date(1950, 1, 1) + timedelta(days=next_day())
+            person = make.person(starter, identifier=personnummer(born, 300))
+            make.shared_case(starter, my_unit, person=person)
+
+    days = iter(range(1000))
+
+    def next_day() -> int:
+        return next(days)
+
+    invite(1)
+    make.commit()
+    login(client, me)
+    client.get("/?scope=mine")  # the first request after login also stores the session
+    with counted_queries() as few:
+        page = names_in(client.get("/?scope=mine"))
+    assert "1 ärende" in page and page.count('class="badge badge-new"') == 1
+    invite(9)
+    make.commit()
+    with counted_queries() as many:
+        page = names_in(client.get("/?scope=mine"))
+    assert "10 ärenden" in page and page.count('class="badge badge-new"') == 10
+    assert len(few) == len(many)

@@ -11,13 +11,13 @@ from sip_tracker.auth.models import Role
 from sip_tracker.cases.codes import Origin, Outcome, Response
 from sip_tracker.cases.workflow import DeadlineKind, next_deadline, next_due
 from sip_tracker.db import db, utcnow
-from sip_tracker.i18n import to_utc
+from sip_tracker.i18n import local_date, to_utc
 from sip_tracker.inbox.models import InboxKind
 from sip_tracker.inbox.services import notify
 from sip_tracker.meetings import services as meetings
 from sip_tracker.messages.models import CaseMessage, MessageReceipt
+from sip_tracker.messages.services import acknowledge, receipt_due
 from sip_tracker.plans import services as plans
-from sip_tracker.today.agenda import next_working_day
 from tests.access_world import furnish
 from tests.factories import PASSWORD, login
 from tests.test_overview import counted_queries
@@ -177,7 +177,7 @@ def test_receipts_my_unit_owes_and_receipts_others_owe_me(client, make):
     old = make.shared_case(a, b.unit, person=make.person(a, given_name="Gammal"))
     message(old, a, receipt_from=[b.unit], days_ago=10)
     make.commit()
-    due = next_working_day(clock.today())
+    due = local_date(receipt_due(fresh.created_at))
 
     page = text(login(client, b).get("/idag"))
     assert "Kvittera meddelande" in page
@@ -192,8 +192,7 @@ def test_receipts_my_unit_owes_and_receipts_others_owe_me(client, make):
     page = text(login(client, a).get("/idag"))
     overdue = section(page, "overdue")
     assert "Kvittens saknas" in overdue and "Vårdcentralen Norr" in overdue
-    fresh.receipts[0].acknowledged_at = utcnow()
-    fresh.receipts[0].acknowledged_by_id = b.id
+    acknowledge(case, fresh, user=b)
     make.commit()
     page = text(client.get("/idag"))
     assert page.count("<strong>Kvittens saknas</strong>") == 1

@@ -122,6 +122,9 @@ def upgrade():
         batch_op.add_column(sa.Column('seen_by_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_participant_seen_by_id_user_account'), 'user_account', ['seen_by_id'], ['id'])
 
+    # Cases that existed before are not new to the units taking part in them.
+    op.execute("UPDATE participant SET seen_at = added_at")
+
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.add_column(sa.Column('functional_mailbox', sa.String(length=254), nullable=True))
 

@@ -6,12 +6,18 @@ compromised account): UPDATE is refused, and so is DELETE of a row younger than 
 retention period of five years; only the retention command's deletion of older rows
 passes. PostgreSQL refuses TRUNCATE as well (SQLite has none).
 
-The same statements are created with the table (create_all, for the tests) and by the
-migration 0008, which keeps a frozen copy of them.
+The messages of a case (case_message) are kept the same way: a message is never changed
+after it is sent (a correction is a new message), and goes only with its case (a case's
+deletion, gallring, cascades to it). Its kvittenser (message_receipt) are given once and
+never changed or taken back.
+
+The same statements are created with the tables (create_all, for the tests) and by the
+migrations 0008 (the access log) and 0012 (messages), which keep frozen copies of them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import DDL, Connection, Table, event
@@ -60,16 +66,127 @@ SQLITE_DROP = (
 )
 
 
+# --- Messages: never changed once sent; deleted only with their case -----------------------
+
+CASE_MESSAGE_POSTGRESQL_CREATE = (
+    """
+CREATE OR REPLACE FUNCTION case_message_sent() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF NOT EXISTS (SELECT 1 FROM sip_case WHERE id = OLD.case_id) THEN
+            RETURN OLD;
+        END IF;
+        RAISE EXCEPTION USING MESSAGE = 'case_message is never changed once sent: DELETE '
+            || 'refused (a message goes with its case)';
+    END IF;
+    RAISE EXCEPTION USING MESSAGE = 'case_message is never changed once sent: UPDATE refused';
+END;
+$$
+""",
+    "CREATE TRIGGER case_message_sent BEFORE UPDATE OR DELETE ON case_message "
+    "FOR EACH ROW EXECUTE FUNCTION case_message_sent()",
+)
+CASE_MESSAGE_POSTGRESQL_DROP = ("DROP TRIGGER IF EXISTS case_message_sent ON case_message",)
+RECEIPT_POSTGRESQL_CREATE = (
+    """
+CREATE OR REPLACE FUNCTION message_receipt_given_once() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF NOT EXISTS (SELECT 1 FROM case_message WHERE id = OLD.message_id) THEN
+            RETURN OLD;
+        END IF;
+        RAISE EXCEPTION USING MESSAGE = 'message_receipt is given once: DELETE refused '
+            || '(a receipt goes with its message)';
+    END IF;
+    IF NEW.message_id <> OLD.message_id OR NEW.unit_id <> OLD.unit_id
+            OR OLD.acknowledged_at IS NOT NULL THEN
+        RAISE EXCEPTION USING MESSAGE = 'message_receipt is given once: UPDATE refused';
+    END IF;
+    RETURN NEW;
+END;
+$$
+""",
+    "CREATE TRIGGER message_receipt_given_once BEFORE UPDATE OR DELETE ON message_receipt "
+    "FOR EACH ROW EXECUTE FUNCTION message_receipt_given_once()",
+)
+RECEIPT_POSTGRESQL_DROP = ("DROP TRIGGER IF EXISTS message_receipt_given_once ON message_receipt",)
+CASE_MESSAGE_SQLITE_CREATE = (
+    "CREATE TRIGGER case_message_no_update BEFORE UPDATE ON case_message "
+    "BEGIN SELECT RAISE(ABORT, 'case_message is never changed once sent: UPDATE refused'); END",
+    "CREATE TRIGGER case_message_no_delete BEFORE DELETE ON case_message "
+    "WHEN EXISTS (SELECT 1 FROM sip_case WHERE id = OLD.case_id) "
+    "BEGIN SELECT RAISE(ABORT, 'case_message is never changed once sent: DELETE refused "
+    "(a message goes with its case)'); END",
+)
+CASE_MESSAGE_SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS case_message_no_delete",
+    "DROP TRIGGER IF EXISTS case_message_no_update",
+)
+RECEIPT_SQLITE_CREATE = (
+    "CREATE TRIGGER message_receipt_given_once BEFORE UPDATE ON message_receipt "
+    "WHEN NEW.message_id IS NOT OLD.message_id OR NEW.unit_id IS NOT OLD.unit_id "
+    "OR OLD.acknowledged_at IS NOT NULL "
+    "BEGIN SELECT RAISE(ABORT, 'message_receipt is given once: UPDATE refused'); END",
+    "CREATE TRIGGER message_receipt_no_delete BEFORE DELETE ON message_receipt "
+    "WHEN EXISTS (SELECT 1 FROM case_message WHERE id = OLD.message_id) "
+    "BEGIN SELECT RAISE(ABORT, 'message_receipt is given once: DELETE refused "
+    "(a receipt goes with its message)'); END",
+)
+RECEIPT_SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS message_receipt_no_delete",
+    "DROP TRIGGER IF EXISTS message_receipt_given_once",
+)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A table's triggers: made with it, dropped and made again by remove()/install()."""
+
+    postgresql_create: tuple[str, ...]
+    postgresql_drop: tuple[str, ...]
+    sqlite_create: tuple[str, ...]
+    sqlite_drop: tuple[str, ...]
+    function: str  # PostgreSQL's trigger function, dropped with the table
+
+
+GUARDS = {
+    "audit_event": Guard(
+        POSTGRESQL_CREATE,
+        POSTGRESQL_DROP,
+        SQLITE_CREATE,
+        SQLITE_DROP,
+        "audit_event_append_only()",
+    ),
+    "case_message": Guard(
+        CASE_MESSAGE_POSTGRESQL_CREATE,
+        CASE_MESSAGE_POSTGRESQL_DROP,
+        CASE_MESSAGE_SQLITE_CREATE,
+        CASE_MESSAGE_SQLITE_DROP,
+        "case_message_sent()",
+    ),
+    "message_receipt": Guard(
+        RECEIPT_POSTGRESQL_CREATE,
+        RECEIPT_POSTGRESQL_DROP,
+        RECEIPT_SQLITE_CREATE,
+        RECEIPT_SQLITE_DROP,
+        "message_receipt_given_once()",
+    ),
+}
+
+
 def attach(table: Table) -> None:
-    """Create the triggers whenever the table is created (create_all), on either database."""
-    for statement in POSTGRESQL_CREATE:
+    """Create the table's triggers whenever it is created (create_all), on either database."""
+    guard = GUARDS[table.name]
+    for statement in guard.postgresql_create:
         event.listen(table, "after_create", _ddl(statement).execute_if(dialect="postgresql"))
-    for statement in SQLITE_CREATE:
+    for statement in guard.sqlite_create:
         event.listen(table, "after_create", _ddl(statement).execute_if(dialect="sqlite"))
     event.listen(
         table,
         "after_drop",
-        DDL("DROP FUNCTION IF EXISTS audit_event_append_only()").execute_if(dialect="postgresql"),
+        DDL(f"DROP FUNCTION IF EXISTS {guard.function}").execute_if(dialect="postgresql"),
     )
 
 
@@ -80,16 +197,18 @@ def _ddl(statement: str) -> DDL:
 
 
 def install(connection: Connection) -> None:
-    """Create the triggers on an existing table (after remove())."""
-    for statement in _statements(connection, POSTGRESQL_CREATE, SQLITE_CREATE):
-        connection.exec_driver_sql(statement)
+    """Create the triggers on the existing tables (after remove())."""
+    for guard in GUARDS.values():
+        for statement in _statements(connection, guard.postgresql_create, guard.sqlite_create):
+            connection.exec_driver_sql(statement)
 
 
 def remove(connection: Connection) -> None:
     """Drop the triggers; the test suite does so inside the transaction that empties the
     tables after each test, and puts them back before it commits."""
-    for statement in _statements(connection, POSTGRESQL_DROP, SQLITE_DROP):
-        connection.exec_driver_sql(statement)
+    for guard in GUARDS.values():
+        for statement in _statements(connection, guard.postgresql_drop, guard.sqlite_drop):
+            connection.exec_driver_sql(statement)
 
 
 def _statements(connection: Connection, postgresql: Any, sqlite: Any) -> tuple[str, ...]:

@@ -48,6 +48,12 @@ def unit_takes_part(case: SipCase, unit_id: int) -> bool:
     return any(p.unit_id == unit_id for p in case.participants)
 
 
+def units_taking_part(case: SipCase) -> list[int]:
+    """The ids of the units taking part in the case (unit_takes_part), the initiating first."""
+    candidates = [case.initiating_unit_id, *(p.unit_id for p in case.participants if p.unit_id)]
+    return [u for u in dict.fromkeys(candidates) if unit_takes_part(case, u)]
+
+
 def consent_covers_any(case: SipCase, unit_ids: Collection[int]) -> bool:
     """The case's current, not withdrawn consent covers at least one of the units."""
     consent = case.active_consent

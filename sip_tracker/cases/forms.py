@@ -180,10 +180,13 @@ class RoleForm(FlaskForm):
             for k in (CaseRoleKind.MOTESLEDARE, CaseRoleKind.HUVUDANSVARIG)
         ),
     )
-    unit_id = UnitSelectField(_l("Enhet"))
-    person_name = StringField(
-        _l("Namn"), validators=[DataRequired(_l("Ange namnet på personen.")), Length(max=160)]
+    # A user of a unit taking part (the view loads them, grouped by unit) …
+    user_id = SelectField(
+        _l("Användare med konto"), coerce=optional_int, validators=[optional_choice()]
     )
+    # … or, for a unit without accounts, the unit and the person's name.
+    unit_id = UnitSelectField(_l("Enhet"), coerce=optional_int, validators=[optional_choice()])
+    person_name = StringField(_l("Namn"), validators=[Length(max=160)])
     lock_version = version_field()
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Enum, ForeignKey, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from sip_tracker.cases.codes import (
     CaseRoleKind,
@@ -84,6 +84,9 @@ class SipCase(Versioned, db.Model):  # type: ignore[name-defined]
     follow_ups: Mapped[list[FollowUp]] = relationship(
         cascade="all, delete-orphan", order_by="FollowUp.held_on"
     )
+    # Loaded only by the overview (cases.queries.cases_for_overview): the user's unit was
+    # invited and nobody of it has opened the case yet ("Ny").
+    is_new: Mapped[bool | None] = query_expression()
 
     def role(self, kind: CaseRoleKind) -> CaseRole | None:
         return next((r for r in self.roles if r.kind == kind), None)

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select
+from sqlalchemy.orm import selectinload, with_expression
 
 from sip_tracker.auth.models import Role, User
-from sip_tracker.cases.access import visible_to
+from sip_tracker.cases.access import unit_takes_part, visible_to
 from sip_tracker.cases.codes import FINAL_STAGES, Sakomrade, Stage
 from sip_tracker.cases.models import CaseRole, CaseSakomrade, Participant, SipCase
 from sip_tracker.handlingsplan.models import CaseActivity, activity_malomrade
@@ -45,8 +45,10 @@ def cases_for_overview(
             selectinload(SipCase.sakomraden),
         )
     )
+    new_to_unit = new_to_unit_clause(user)
+    query = query.options(with_expression(SipCase.is_new, new_to_unit))
     if scope == "mine" and user.role != Role.GRANSKARE:
-        query = query.where(mine(user))
+        query = query.where(or_(holds_case_clause(user), new_to_unit))
     if filters.status == "open":
         query = query.where(SipCase.stage.not_in(FINAL_STAGES))
     elif filters.status == "closed":
@@ -84,11 +86,42 @@ def cases_for_overview(
     return query.order_by(SipCase.next_due_on.asc().nulls_last(), SipCase.id.desc())
 
 
-def mine(user: User) -> ColumnElement[bool]:
-    """The user's own cases ("Mina ärenden"): they started it or hold a role in it."""
+def holds_case_clause(user: User) -> ColumnElement[bool]:
+    """SQL, over sip_case: the user started the case or holds a role in it (initiativtagare,
+    mötesledare, huvudansvarig)."""
     return or_(
         SipCase.created_by_id == user.id,
         exists().where(CaseRole.case_id == SipCase.id, CaseRole.user_id == user.id),
+    )
+
+
+def new_to_unit_clause(user: User) -> ColumnElement[bool]:
+    """SQL, over sip_case: the user's unit was invited and none of its users has opened the
+    case yet (Participant.seen_at, set by cases.services.mark_seen)."""
+    if user.role == Role.GRANSKARE:
+        return false()
+    return exists().where(
+        Participant.case_id == SipCase.id,
+        Participant.unit_id == user.unit_id,
+        Participant.seen_at.is_(None),
+    )
+
+
+def role_candidates(case: SipCase) -> Select[tuple[User]]:
+    """The active users who may hold a role in the case: those of the units taking part
+    (reviewers act for no unit of their own), by unit and name."""
+    units = {case.initiating_unit_id} | {p.unit_id for p in case.participants if p.unit_id}
+    taking_part = [unit_id for unit_id in units if unit_takes_part(case, unit_id)]
+    return (
+        select(User)
+        .join(User.unit)
+        .where(
+            User.unit_id.in_(taking_part),
+            User.active.is_(True),
+            User.role != Role.GRANSKARE,
+        )
+        .options(selectinload(User.unit).selectinload(Unit.huvudman))
+        .order_by(Unit.name, User.name)
     )
 
 

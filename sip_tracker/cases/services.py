@@ -9,7 +9,8 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from sip_tracker import clock
-from sip_tracker.auth.models import User
+from sip_tracker.auth.models import Role, User
+from sip_tracker.cases.access import unit_takes_part, units_taking_part
 from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import (
     CaseRoleKind,
@@ -34,6 +35,8 @@ from sip_tracker.cases.workflow import move, refresh_due
 from sip_tracker.db import db, utcnow
 from sip_tracker.errors import ConsentMissing, DomainError, InvalidTransition, PermissionDenied
 from sip_tracker.fhir.exports import CONSENT_WITHDRAWN, delete_exports_holding
+from sip_tracker.inbox.models import InboxKind
+from sip_tracker.inbox.services import notify
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.versions import save_version
@@ -137,16 +140,25 @@ def set_role(
     *,
     user: User,
     kind: CaseRoleKind,
-    unit: Unit,
-    person_name: str,
+    unit: Unit | None = None,
+    person_name: str = "",
+    holder: User | None = None,
     lock_version: int | None = None,
 ) -> CaseRole:
-    """Name the unit and person holding a role (mötesledare, huvudansvarig, …).
+    """Name who holds a role (mötesledare, huvudansvarig, …): a user of a unit taking part
+    (holder), or, for a unit without accounts, the unit and a name typed.
 
-    The roles are the case's: its version also guards two colleagues naming the same role
-    at once (the second would otherwise break the one-role-per-kind constraint).
+    A holder is linked by user id, so that the case is theirs ("Mina ärenden"). The roles are
+    the case's: its version also guards two colleagues naming the same role at once (the
+    second would otherwise break the one-role-per-kind constraint).
     """
     save_version(case, user=user, lock_version=lock_version, what=_("ärendet"))
+    if holder is not None:
+        _check_holder(case, holder)
+        unit = holder.unit
+        person_name = holder.name
+    elif unit is None:
+        raise DomainError(_("Välj en enhet."), field="unit_id")
     person_name = person_name.strip()
     if not person_name:
         raise DomainError(_("Ange namnet på personen som har rollen."))
@@ -154,13 +166,41 @@ def set_role(
     if role is None:
         role = CaseRole(kind=kind, unit=unit, person_name=person_name)
         case.roles.append(role)
-    else:
-        role.unit = unit
-        role.person_name = person_name
-        role.user_id = None
+    role.unit = unit
+    role.person_name = person_name
+    role.user_id = holder.id if holder is not None else None
     db.session.flush()
-    record_change("case.role", case, user, f"{kind}: {unit.name}, {person_name}")
+    account = f" (user {holder.id})" if holder is not None else ""
+    record_change("case.role", case, user, f"{kind}: {unit.name}, {person_name}{account}")
     return role
+
+
+def _check_holder(case: SipCase, holder: User) -> None:
+    """A role is held by an active coordinator of a unit taking part in the case."""
+    if not holder.active or holder.role == Role.GRANSKARE:
+        raise DomainError(
+            _("%(name)s kan inte ha rollen: kontot är inte aktivt.", name=holder.name),
+            field="user_id",
+        )
+    if not unit_takes_part(case, holder.unit_id):
+        raise DomainError(
+            _("%(name)s hör till en enhet som inte deltar i ärendet.", name=holder.name),
+            field="user_id",
+        )
+
+
+def mark_seen(case: SipCase, *, user: User) -> None:
+    """The user's unit, invited to the case, has now opened it: it is no longer new to it.
+
+    Not a change of the case (the read is logged by load_case); nothing is recorded.
+    """
+    if user.role == Role.GRANSKARE:
+        return
+    for participant in case.participants:
+        if participant.unit_id == user.unit_id and participant.seen_at is None:
+            participant.seen_at = utcnow()
+            participant.seen_by_id = user.id
+    db.session.flush()
 
 
 def remove_role(
@@ -230,11 +270,16 @@ def withdraw_consent(case: SipCase, *, user: User, withdrawn_on: date, note: str
         raise DomainError(_("Det finns inget gällande samtycke att återkalla."))
     if withdrawn_on < consent.given_on:
         raise DomainError(_("Samtycket kan inte återkallas före det lämnades."))
+    took_part = units_taking_part(case)
     consent.withdrawn_on = withdrawn_on
     consent.withdrawal_note = (note or "").strip() or None
     consent.withdrawal_recorded_by_id = user.id
     db.session.flush()
     record_change("consent.withdraw", case, user)
+    # The units that took part under the consent lose the case: tell them (the item names
+    # no one). The initiating unit keeps it; it hears only when another unit withdrew.
+    told = [u for u in took_part if u != user.unit_id]
+    notify(InboxKind.CONSENT_WITHDRAWN, case, units=told, actor=user)
     # Files already exported under the consent must not stay downloadable.
     delete_exports_holding(case, reason=CONSENT_WITHDRAWN)
 

@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from sip_tracker import clock
 from sip_tracker.audit.services import record_many
-from sip_tracker.auth.models import Role
+from sip_tracker.auth.models import Role, User
 from sip_tracker.cases import services
 from sip_tracker.cases.access import (
     can_change_case,
@@ -54,7 +55,7 @@ from sip_tracker.cases.forms import (
     WithdrawConsentForm,
 )
 from sip_tracker.cases.models import SipCase
-from sip_tracker.cases.queries import CaseFilters, cases_for_overview
+from sip_tracker.cases.queries import CaseFilters, cases_for_overview, role_candidates
 from sip_tracker.cases.workflow import (
     DEADLINE_LABELS,
     can_move,
@@ -212,6 +213,8 @@ def new_case() -> Response | tuple[str, int]:
 @login_required
 def show(case_id: int) -> tuple[str, int]:
     case = load_case(case_id)
+    # Opened by a user of an invited unit: the case is no longer new to the unit.
+    services.mark_seen(case, user=current_user)
     return page(
         "cases/show.html",
         case=case,
@@ -435,40 +438,60 @@ def remove_participant(case_id: int, participant_id: int) -> Response:
     return redirect(url_for("cases.participants", case_id=case.id))
 
 
+def _role_form(case: SipCase) -> tuple[RoleForm, dict[int, User]]:
+    """The role form, its users those who may hold a role, grouped by unit."""
+    form = RoleForm()
+    form.unit_id.load(blank=_("Välj enhet"))
+    candidates = {u.id: u for u in db.session.scalars(role_candidates(case))}
+    form.user_id.choices = [
+        SelectChoice(value="", label=_("Ingen användare: ange enhet och namn nedan")),
+        *(
+            SelectChoice(
+                value=u.id, label=u.name, optgroup=f"{u.unit.name} ({u.unit.huvudman.name})"
+            )
+            for u in candidates.values()
+        ),
+    ]
+    return form, candidates
+
+
 @bp.route("/cases/<int:case_id>/roles", methods=["GET", "POST"])
 @login_required
 def roles(case_id: int) -> Response | tuple[str, int]:
     case = load_case(case_id, change=True)
-    form = RoleForm()
-    form.unit_id.load()
+    form, candidates = _role_form(case)
     if request.method == "GET":
         kind = request.args.get("kind", CaseRoleKind.MOTESLEDARE.value)
         if kind in (CaseRoleKind.MOTESLEDARE.value, CaseRoleKind.HUVUDANSVARIG.value):
             form.kind.data = kind
             existing = case.role(CaseRoleKind(kind))
-            form.unit_id.data = existing.unit_id if existing else current_user.unit_id
-            form.person_name.data = existing.person_name if existing else current_user.name
+            if existing is None:
+                form.user_id.data = current_user.id if current_user.id in candidates else None
+            elif existing.user_id is not None:
+                form.user_id.data = existing.user_id
+            else:
+                form.unit_id.data = existing.unit_id
+                form.person_name.data = existing.person_name
         form.lock_version.data = case.lock_version
     if form.validate_on_submit():
-        unit = db.session.get(Unit, form.unit_id.data)
-        if unit is None:
-            form.unit_id.errors = [_("Välj en enhet.")]
-        else:
-            done = attempt(
-                form,
-                lambda: services.set_role(
-                    case,
-                    user=current_user,
-                    kind=CaseRoleKind(form.kind.data),
-                    unit=unit,
-                    person_name=form.person_name.data or "",
-                    lock_version=form.lock_version.data,
-                ),
-                "person_name",
-            )
-            if done.ok:
-                flash(_("Rollen är sparad."), "success")
-                return redirect(url_for("cases.show", case_id=case.id) + "#roller")
+        holder = candidates.get(form.user_id.data) if form.user_id.data else None
+        unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
+        done = attempt(
+            form,
+            lambda: services.set_role(
+                case,
+                user=current_user,
+                kind=CaseRoleKind(form.kind.data),
+                unit=unit,
+                person_name=form.person_name.data or "",
+                holder=holder,
+                lock_version=form.lock_version.data,
+            ),
+            "person_name",
+        )
+        if done.ok:
+            flash(_("Rollen är sparad."), "success")
+            return redirect(url_for("cases.show", case_id=case.id) + "#roller")
     return page("cases/roles.html", form=form, case=case)
 
 

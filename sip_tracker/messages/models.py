@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from sip_tracker.audit import append_only
 from sip_tracker.db import db, utcnow
 
 if TYPE_CHECKING:
@@ -53,3 +54,8 @@ class MessageReceipt(db.Model):  # type: ignore[name-defined]
 
     unit: Mapped[Unit] = relationship()
     acknowledged_by: Mapped[User | None] = relationship()
+
+
+# Sent messages and given receipts are never changed (audit/append_only.py).
+append_only.attach(CaseMessage.__table__)
+append_only.attach(MessageReceipt.__table__)

@@ -12,12 +12,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from sip_tracker import clock
 from sip_tracker.auth.models import User
+from sip_tracker.cases.access import units_taking_part
 from sip_tracker.cases.changes import record_change
 from sip_tracker.cases.codes import CaseRoleKind, Outcome, Stage
 from sip_tracker.cases.models import SipCase
 from sip_tracker.cases.workflow import move, refresh_due
 from sip_tracker.db import db, utcnow
 from sip_tracker.errors import DomainError, InvalidTransition, StaleVersion
+from sip_tracker.inbox.models import InboxKind
+from sip_tracker.inbox.services import notify
 from sip_tracker.organizations.models import Huvudman, Unit
 from sip_tracker.plans.models import (
     Atgard,
@@ -121,7 +124,17 @@ def save_plan(
     except StaleDataError:
         raise StaleVersion(_("Någon annan sparade planen samtidigt. Försök igen.")) from None
     record_change("plan.update", case, user)
+    if plan.versions:
+        # An established plan changed: the other units hear of it once a day per author,
+        # not at every save.
+        _tell_other_units(case, user, f"plan-changed:{case.id}:{clock.today()}:{user.id}")
     return plan
+
+
+def _tell_other_units(case: SipCase, user: User, dedupe_key: str | None = None) -> None:
+    """Notify the units taking part, the user's own excepted, that the plan changed."""
+    others = [u for u in units_taking_part(case) if u != user.unit_id]
+    notify(InboxKind.PLAN, case, units=others, actor=user, dedupe_key=dedupe_key)
 
 
 def missing_for_establishment(case: SipCase) -> list[str]:
@@ -205,6 +218,7 @@ def establish_plan(case: SipCase, *, user: User, at: datetime | None = None) -> 
     db.session.flush()
     refresh_due(case)
     record_change("plan.establish", case, user, f"version {version.number}")
+    _tell_other_units(case, user)
     return version
 
 

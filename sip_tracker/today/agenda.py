@@ -15,6 +15,8 @@ from sip_tracker.cases.models import SipCase
 from sip_tracker.cases.workflow import DeadlineKind, deadline_kind
 from sip_tracker.db import db, utcnow
 from sip_tracker.i18n import local_date, local_datetime, to_utc
+from sip_tracker.messages.models import CaseMessage
+from sip_tracker.messages.services import receipt_due
 from sip_tracker.today import queries
 
 # "Den här veckan": the seven days after today.
@@ -78,14 +80,6 @@ class Agenda:
     def sort(self) -> None:
         for part in (self.overdue, self.due_today, self.this_week):
             part.sort(key=lambda d: (d.on, d.case.id))
-
-
-def next_working_day(day: date) -> date:
-    """The first weekday after `day` (Saturdays and Sundays are not working days)."""
-    day += timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
 
 
 def agenda_for(user: User, *, today: date, only_mine: bool = False) -> Agenda:
@@ -179,6 +173,11 @@ def _invitations(agenda: Agenda, user: User, only_mine: bool) -> None:
         agenda.add(Due(LABELS["answer"], on, case, [link], detail))
 
 
+def _receipt_due(message: CaseMessage) -> date:
+    """The day a kvittens is late after (one working day, as the thread flags it)."""
+    return local_date(receipt_due(message.created_at))
+
+
 def _messages(agenda: Agenda, user: User, only_mine: bool) -> None:
     for item, case in db.session.execute(
         queries.unread_messages(user, only_mine=only_mine)
@@ -202,7 +201,7 @@ def _messages(agenda: Agenda, user: User, only_mine: bool) -> None:
         sent = local_date(message.created_at)
         detail = _("Från %(unit)s %(date)s.", unit=message.author_unit.name, date=sent.isoformat())
         agenda.add(
-            Due(LABELS["acknowledge"], next_working_day(sent), case, [_thread_link(case)], detail)
+            Due(LABELS["acknowledge"], _receipt_due(message), case, [_thread_link(case)], detail)
         )
     for message, case in db.session.execute(
         queries.receipts_awaited(user, only_mine=only_mine)
@@ -213,7 +212,7 @@ def _messages(agenda: Agenda, user: User, only_mine: bool) -> None:
         agenda.add(
             Due(
                 LABELS["receipt_missing"],
-                next_working_day(sent),
+                _receipt_due(message),
                 case,
                 [_thread_link(case)],
                 detail,

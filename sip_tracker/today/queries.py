@@ -15,7 +15,7 @@ from sip_tracker.auth.models import User
 from sip_tracker.cases.access import visible_to
 from sip_tracker.cases.codes import FINAL_STAGES, Response, Stage
 from sip_tracker.cases.models import Participant, SipCase
-from sip_tracker.cases.queries import mine
+from sip_tracker.cases.queries import holds_case_clause
 from sip_tracker.inbox.models import InboxItem, InboxKind
 from sip_tracker.inbox.services import addressed_to, is_read_by
 from sip_tracker.meetings.models import Invitation, Meeting
@@ -25,7 +25,7 @@ from sip_tracker.messages.models import CaseMessage, MessageReceipt
 def _cases(user: User, *, only_mine: bool) -> ColumnElement[bool]:
     """The open cases the user may see; with only_mine, only their own."""
     clause = and_(visible_to(user), SipCase.stage.not_in(FINAL_STAGES))
-    return and_(clause, mine(user)) if only_mine else clause
+    return and_(clause, holds_case_clause(user)) if only_mine else clause
 
 
 def cases_due(user: User, *, only_mine: bool, until: date) -> Select[tuple[SipCase]]:

@@ -92,6 +92,8 @@ def test_the_pages_of_a_case_meet_wcag_21_aa(axe_page: Page, demo_cases) -> None
         f"/cases/{kallad}/meetings/new",
         f"/cases/{kallad}/meetings/{meeting}",
         f"/cases/{kallad}/meetings/{meeting}/held",
+        "/kalender",
+        "/kalender?scope=unit&view=month",
     ]:
         found += violations(axe_page, path)
     # A form with errors is where screen reader users need the most help.
@@ -154,6 +156,20 @@ def test_the_log_review_works_at_375_px(axe_page: Page, demo_cases) -> None:
     log_in(axe_page, "admin@sip.example")
     wide = []
     for path in ["/admin/audit/?with_log_reads=y", "/admin/audit/samples", "/admin/audit/extract"]:
+        axe_page.goto(path)
+        width = axe_page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            wide.append((path, width))
+    assert wide == []
+
+
+def test_the_calendar_and_the_roles_work_at_375_px(axe_page: Page, demo_cases) -> None:
+    """The calendar's days and the role form fit a small phone."""
+    kallad, kallad_user, _ = demo_cases[Stage.KALLAD]
+    axe_page.set_viewport_size({"width": 375, "height": 800})
+    log_in(axe_page, kallad_user)
+    wide = []
+    for path in ["/kalender", "/kalender?scope=unit&view=month", f"/cases/{kallad}/roles"]:
         axe_page.goto(path)
         width = axe_page.evaluate("document.documentElement.scrollWidth")
         if width > 375:
