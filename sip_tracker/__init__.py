@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from sip_tracker.fhir.api import bp as fhir_bp
     from sip_tracker.handlingsplan.views import bp as handlingsplan_bp
     from sip_tracker.health import bp as health_bp
+    from sip_tracker.inbox.views import bp as inbox_bp
     from sip_tracker.indicators.views import bp as indicators_bp
     from sip_tracker.meetings.calendar import bp as calendar_bp
     from sip_tracker.meetings.views import bp as meetings_bp
@@ -62,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from sip_tracker.organizations.views import bp as organizations_bp
     from sip_tracker.people.views import bp as people_bp
     from sip_tracker.plans.views import bp as plans_bp
+    from sip_tracker.today.views import bp as today_bp
 
     blueprints = (
         auth_bp,
@@ -72,6 +74,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         messages_bp,
         calendar_bp,
         plans_bp,
+        inbox_bp,
+        today_bp,
         audit_bp,
         handlingsplan_bp,
         indicators_bp,

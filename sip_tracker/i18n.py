@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from sip_tracker.clock import STOCKHOLM
@@ -46,6 +46,8 @@ def init_app(app: Flask) -> None:
         format_datetime(local_datetime(m), "yyyy-MM-dd HH:mm") if m else ""
     )
     app.jinja_env.filters["local_date"] = lambda m: local_date(m).isoformat() if m else ""
+    # "12 dec.": a date near today, in a line that says what it is the date of.
+    app.jinja_env.filters["short_date"] = lambda d: format_date(d, "d MMM") if d else ""
 
 
 def local_date(moment: datetime) -> date:

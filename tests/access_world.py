@@ -37,6 +37,8 @@ from sip_tracker.db import db, utcnow
 from sip_tracker.fhir.tokens import issue_token, revoke_token
 from sip_tracker.handlingsplan import services as handlingsplan
 from sip_tracker.handlingsplan.models import ActivityStatus
+from sip_tracker.inbox.models import InboxKind
+from sip_tracker.inbox.services import notify
 from sip_tracker.meetings import services as meetings
 from sip_tracker.messages import services as messages
 from sip_tracker.organizations.models import HuvudmanKind, Unit
@@ -311,6 +313,9 @@ def build_world(make: Factory) -> World:
         "person_id": p.id,
     }
     _action_plan(named)
+    # An item in B1's inbox about case C (tests/test_access_matrix.py InboxItemRoute).
+    [item] = notify(InboxKind.INVITATION, c, units=[units["B1"]], actor=a1)
+    named["item_id"] = item.id
     db.session.flush()
     named["event_id"] = db.session.scalar(
         select(AuditEvent.id).where(AuditEvent.person_id == p.id).order_by(AuditEvent.id)

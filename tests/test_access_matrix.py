@@ -278,9 +278,26 @@ def admin(*values: tuple[str, str], personal: bool = False) -> Users:
 
 
 EVERY_USER = Users()
+# One's own inbox and "Idag": every user, each shown only what they may see.
+OWN_LIST = Users(methods=frozenset({"GET"}), personal=True)
 # "Nytt ärende": a granskare may not start a case. It registers a person, or opens a case
 # for a known one.
 WRITER = Users(allowed=frozenset(WRITERS), personal=True)
+
+
+@dataclass(frozen=True)
+class InboxItemRoute:
+    """An inbox item: only the users it is addressed to open it (the world's is B1's, about
+    case C); to everyone else it does not exist."""
+
+    methods: frozenset[str] = frozenset({"GET"})
+    personal: bool = True
+
+    def cells(self, route: RouteInfo, walker: Walker) -> Iterator[Cell]:
+        url = route.url(item_id=walker.world.named["item_id"])
+        for who in EVERYONE:
+            expect = reads if who == "B1" else status(404)
+            yield Cell(who, "GET", url, anonymous_or(who, expect), relation="B1's item")
 
 
 @dataclass(frozen=True)
@@ -299,7 +316,7 @@ class Public:
 
 @dataclass(frozen=True)
 class Login:
-    """The login page; a logged-in user is sent on to the overview."""
+    """The login page; a logged-in user is sent on to their start page."""
 
     methods: frozenset[str] = frozenset({"GET", "POST"})
     personal: bool = False
@@ -313,8 +330,10 @@ class Login:
                 limiter.reset()
                 if who == ANONYMOUS:
                     expect = status(200) if method == "GET" else acts
-                else:
+                elif who.startswith("granskare"):
                     expect = redirects_to("/")
+                else:
+                    expect = redirects_to("/idag")  # coordinators start on "Idag"
                 yield Cell(who, method, route.url(), expect)
 
 
@@ -403,6 +422,10 @@ ROUTES: dict[str, Kind] = {
     "/handlingsplan/sakomraden/<code>/andra": admin(("code", "sakomrade")),
     "/handlingsplan/sakomraden/ny": admin(),
     "/healthz": Public(),
+    "/idag": OWN_LIST,
+    "/inbox": OWN_LIST,
+    "/inbox/<int:item_id>": InboxItemRoute(),
+    "/inbox/read-all": Users(methods=frozenset({"POST"})),  # one's own reads
     "/indicators": EVERY_USER,
     "/indicators.csv": EVERY_USER,
     "/indicators/<key>.csv": EVERY_USER,

@@ -27,6 +27,8 @@ from sip_tracker.audit.models import AuditEvent
 from sip_tracker.cases.models import SipCase
 from sip_tracker.db import db
 from sip_tracker.fhir import systems
+from sip_tracker.inbox.models import InboxKind
+from sip_tracker.inbox.services import notify
 from tests.access_walk import hidden_fields
 from tests.access_world import Place, build_place
 from tests.factories import Factory, login
@@ -177,6 +179,20 @@ def _sample_of_month(visitor: Visitor, place: Place) -> dict[str, Any]:
     month = clock.today().replace(day=1).isoformat()[:7]
     response = visitor.send("POST", "/admin/audit/samples", {"month": month, "size": "500"})
     return {"sample_id": int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])}
+
+
+def _inbox_item(visitor: Visitor, place: Place) -> dict[str, Any]:
+    """A message item about the case in the user's unit's inbox (Inkorg and Idag show it)."""
+    case = db.session.get_one(SipCase, place.case_id)
+    [item] = notify(InboxKind.MESSAGE, case, units=[place.unit_id])
+    db.session.commit()
+    return {"item_id": item.id}
+
+
+def _unread_message(visitor: Visitor, place: Place) -> dict[str, Any]:
+    """The item only: the page lists it."""
+    _inbox_item(visitor, place)
+    return {}
 
 
 WALK: dict[str, Visit] = {
@@ -352,6 +368,9 @@ WALK: dict[str, Visit] = {
         names_case=False,  # the new case's id is not known before
         why_not="the empty form, and the form shown again, hold only what the user typed",
     ),
+    "/idag": Visit(prepare=_unread_message),
+    "/inbox": Visit(prepare=_unread_message),
+    "/inbox/<int:item_id>": Visit(prepare=_inbox_item),
     "/people/<int:person_id>": Visit(
         values=_person,
         refused=_no_form,

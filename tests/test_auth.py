@@ -33,14 +33,14 @@ def _signed_in(client) -> bool:
     return client.get("/admin/users").status_code == 403
 
 
-def test_login_with_the_right_password_goes_to_the_overview(client, make):
+def test_login_with_the_right_password_goes_to_idag(client, make):
     user = make.user()
     make.commit()
 
     response = _post_login(client, user.email)
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/idag"
     assert _signed_in(client)
 
 
@@ -135,7 +135,7 @@ def test_login_never_redirects_off_the_site(client, make, target):
 
     response = _post_login(client, user.email, next_=target)
 
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/idag"
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_safe_next_keeps_only_paths_on_this_site(target, expected):
     assert safe_next(target) == expected
 
 
-def test_a_signed_in_user_visiting_login_goes_to_the_overview(client, make):
+def test_a_signed_in_user_visiting_login_goes_to_idag(client, make):
     login(client, make.user())
     make.commit()
 
@@ -164,7 +164,7 @@ def test_a_signed_in_user_visiting_login_goes_to_the_overview(client, make):
     response = client.get("/login")
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/idag"
 
 
 def test_logout_signs_out(client, make):

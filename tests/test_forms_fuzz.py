@@ -376,7 +376,15 @@ def all_forms(app: Flask, client: FlaskClient, demo: dict[str, Any]) -> dict[tup
     found += crawl(
         client,
         coordinator,
-        ["/", "/cases/new", "/indicators", "/account/password", "/account/notifications"],
+        [
+            "/",
+            "/idag",
+            "/inbox",
+            "/cases/new",
+            "/indicators",
+            "/account/password",
+            "/account/notifications",
+        ],
         ("/cases/new", "/account/"),
     )
     found += crawl(

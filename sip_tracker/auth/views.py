@@ -46,6 +46,7 @@ from sip_tracker.errors import DomainError
 from sip_tracker.extensions import login_manager
 from sip_tracker.forms import show_error
 from sip_tracker.organizations.models import Huvudman, Unit
+from sip_tracker.today.views import start_page
 from sip_tracker.web import attempt, page
 
 bp = Blueprint("auth", __name__)
@@ -89,7 +90,7 @@ def require_admin() -> None:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
-        return redirect(url_for("cases.overview"))
+        return redirect(start_page(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         # Not through attempt(): its savepoint would roll back the count of a failure.
@@ -105,7 +106,7 @@ def login() -> Response | tuple[str, int]:
             show_error(form, error)
         else:
             sessions.start(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("cases.overview"))
+            return redirect(safe_next(request.args.get("next")) or start_page(user))
     return page("auth/login.html", form)
 
 

@@ -57,7 +57,9 @@ from sip_tracker.cases.forms import (
 from sip_tracker.cases.models import SipCase
 from sip_tracker.cases.queries import CaseFilters, cases_for_overview, role_candidates
 from sip_tracker.cases.workflow import (
+    DEADLINE_LABELS,
     can_move,
+    deadline_kind,
     kallelse_deadline,
     kallelse_overdue,
     kallelse_sent_on,
@@ -99,6 +101,8 @@ def case_helpers() -> dict[str, Any]:
         "kallelse_deadline": kallelse_deadline,
         "kallelse_overdue": kallelse_overdue,
         "kallelse_sent_on": kallelse_sent_on,
+        "deadline_kind": deadline_kind,
+        "deadline_labels": DEADLINE_LABELS,
         "today": clock.today,
     }
 

@@ -8,8 +8,10 @@ that makes it; this module only knows the shape of the road.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from sip_tracker.auth.models import User
 from sip_tracker.cases.codes import FINAL_STAGES, STAGE_LABELS, Origin, Stage
@@ -86,29 +88,66 @@ def kallelse_overdue(case: SipCase, today: date) -> bool:
     return sent > deadline
 
 
-def next_due(case: SipCase) -> date | None:
-    """The next date someone must act by, given the stage."""
-    if case.stage in (S.BEHOV_IDENTIFIERAT, S.FORBEREDELSE):
-        return kallelse_deadline(case)
-    if case.stage == S.KALLAD:
-        # A cancelled meeting no longer counts. The case stays called (the kallelse was
-        # sent, and the road has no way back); with no meeting left, the kallelse deadline
-        # (of a discharge) is again the date to act by: a new meeting must be called.
+class DeadlineKind(StrEnum):
+    """Which deadline a case's next due date is: it follows from the stage."""
+
+    KALLELSE = "kallelse"
+    MEETING = "mote"
+    FOLLOW_UP = "uppfoljning"
+
+
+DEADLINE_LABELS = {
+    DeadlineKind.KALLELSE: _l("Kallelse senast"),
+    DeadlineKind.MEETING: _l("Möte"),
+    DeadlineKind.FOLLOW_UP: _l("Uppföljning"),
+}
+
+
+def deadline_kind(stage: Stage) -> DeadlineKind | None:
+    """Which deadline a case in this stage waits for (what its next_due_on stands for)."""
+    if stage in (S.BEHOV_IDENTIFIERAT, S.FORBEREDELSE):
+        return DeadlineKind.KALLELSE
+    if stage == S.KALLAD:
+        return DeadlineKind.MEETING
+    if stage in (S.PLAN_FASTSTALLD, S.UPPFOLJNING):
+        return DeadlineKind.FOLLOW_UP
+    return None
+
+
+def next_deadline(case: SipCase) -> tuple[date, DeadlineKind] | None:
+    """The next date someone must act by, given the stage, and which deadline it is."""
+    kind = deadline_kind(case.stage)
+    due: date | None = None
+    if kind == DeadlineKind.KALLELSE:
+        due = kallelse_deadline(case)
+    elif kind == DeadlineKind.MEETING:
+        from sip_tracker.i18n import local_date
+
         upcoming = [
             m
             for m in case.meetings
             if m.held_at is None and m.kallelse_sent_at and m.cancelled_at is None
         ]
-        from sip_tracker.i18n import local_date
-
-        return min((local_date(m.starts_at) for m in upcoming), default=kallelse_deadline(case))
-    if case.stage in (S.PLAN_FASTSTALLD, S.UPPFOLJNING):
+        due = min((local_date(m.starts_at) for m in upcoming), default=None)
+        if due is None:
+            # A cancelled meeting no longer counts. The case stays called (the kallelse was
+            # sent, and the road has no way back); with no meeting left, the kallelse
+            # deadline (of a discharge) is again the date to act by: call a new meeting.
+            due, kind = kallelse_deadline(case), DeadlineKind.KALLELSE
+    elif kind == DeadlineKind.FOLLOW_UP:
         if case.follow_ups and case.follow_ups[-1].next_follow_up_on:
-            return case.follow_ups[-1].next_follow_up_on
-        plan = case.plan
-        if plan is not None and plan.current_version is not None:
-            return plan.current_version.follow_up_on
-    return None
+            due = case.follow_ups[-1].next_follow_up_on
+        elif case.plan is not None and case.plan.current_version is not None:
+            due = case.plan.current_version.follow_up_on
+    if due is None or kind is None:
+        return None
+    return due, kind
+
+
+def next_due(case: SipCase) -> date | None:
+    """The next date someone must act by, given the stage."""
+    deadline = next_deadline(case)
+    return deadline[0] if deadline else None
 
 
 def refresh_due(case: SipCase) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select
 
 from sip_tracker.auth.models import User
 from sip_tracker.cases.access import unit_takes_part
 from sip_tracker.cases.models import SipCase
 from sip_tracker.changes import after_commit
-from sip_tracker.db import db
+from sip_tracker.db import db, utcnow
 from sip_tracker.inbox.models import EmailDelivery, InboxItem, InboxKind, InboxRead
 from sip_tracker.meetings.models import Meeting
 from sip_tracker.messages.models import CaseMessage
@@ -140,3 +140,14 @@ def mark_read(item: InboxItem, user: User) -> None:
     if db.session.get(InboxRead, (item.id, user.id)) is None:
         db.session.add(InboxRead(item_id=item.id, user_id=user.id))
         db.session.flush()
+
+
+def mark_all_read(user: User) -> int:
+    """The user opened everything in their inbox at once; the number of items marked."""
+    unread = select(InboxItem.id).where(addressed_to(user), ~is_read_by(user))
+    ids = db.session.scalars(unread).all()
+    if ids:
+        now = utcnow()
+        rows = [{"item_id": item_id, "user_id": user.id, "read_at": now} for item_id in ids]
+        db.session.execute(insert(InboxRead), rows)
+    return len(ids)

@@ -1,0 +1,1 @@
+"""Idag: what a coordinator must do today and this week, across their cases and their unit's."""
