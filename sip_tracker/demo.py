@@ -39,7 +39,9 @@ from sip_tracker.handlingsplan.files import read_plan_file
 from sip_tracker.handlingsplan.models import Activity
 from sip_tracker.handlingsplan.services import import_plan, known_codes, link_activities
 from sip_tracker.i18n import to_utc
+from sip_tracker.inbox.reminders import run_reminders
 from sip_tracker.meetings import services as meetings
+from sip_tracker.messages import services as messages
 from sip_tracker.organizations.models import Unit
 from sip_tracker.people.models import Person, RelatedPerson, RelationKind
 from sip_tracker.people.services import add_related_person, create_person
@@ -366,9 +368,73 @@ def load_demo_data(today: date | None = None) -> tuple[int, int]:
             unit=_unit(spec.unit),
             reviewed_units=[_unit(n) for n in spec.reviews],
         )
+    built = {}
     for serial, case_spec in enumerate(DEMO_CASES, start=980):
-        _build_case(case_spec, users[case_spec.coordinator], serial, today)
+        built[case_spec.given] = _build_case(case_spec, users[case_spec.coordinator], serial, today)
+    coordinate_demo_cases(built, users, today)
     return len(users), len(DEMO_CASES)
+
+
+def _by_email(users: dict[str, User], local: str) -> User:
+    return next(user for email, user in users.items() if email.startswith(local + "@"))
+
+
+def coordinate_demo_cases(built: dict[str, SipCase], users: dict[str, User], today: date) -> None:
+    """The work between the units, so that every coordinator's Inkorg and Idag show
+    something on first login: invitations answered and not, answers given by the unit
+    and by telephone, messages with and without kvittens, and the reminders due today."""
+    for user in users.values():
+        if user.role == Role.SAMORDNARE and user.unit.functional_mailbox is None:
+            user.unit.functional_mailbox = f"sip.enhet{user.unit.id}@funktion.sip.example"
+    bo, cecilia, david = (_by_email(users, n) for n in ("bo.ek", "cecilia.berg", "david.holm"))
+    eva, fredrik = _by_email(users, "eva.sund"), _by_email(users, "fredrik.dahl")
+
+    # Amir: Vårdcentral Rinkeby (Bo) answers for itself and asks for a kvittens.
+    amir = built["Amir"]
+    meetings.answer_invitation(
+        amir,
+        amir.meetings[-1],
+        user=bo,
+        response=Response.KOMMER,
+        attendee_names="Bo Ek, distriktssköterska Lina Ek",
+        comment="Vi tar med aktuell läkemedelslista.",
+        proposed_starts_at=None,
+    )
+    messages.send_message(
+        amir,
+        user=bo,
+        body="Vi kommer till mötet. Har Amir fått hjälp med ansökan om boendestöd?",
+        receipt_requested=True,
+    )
+    # Elsa: the mötesledare recorded by telephone that Nacka's socialtjänst comes.
+    elsa = built["Elsa"]
+    for invitation in elsa.meetings[-1].invitations:
+        if invitation.participant.unit_id == eva.unit_id:
+            meetings.record_response(elsa, invitation, user=fredrik, response=Response.KOMMER)
+    asked = messages.send_message(
+        elsa,
+        user=fredrik,
+        body="Kan skolan bjudas in till mötet? Vårdnadshavarna har sagt ja.",
+        receipt_requested=True,
+    )
+    messages.acknowledge(elsa, asked, user=eva)
+    messages.send_message(elsa, user=eva, body="Ja, jag pratar med rektorn i dag.")
+    # Gösta: the Huddinge biståndsenhet has not answered the kallelse (Cecilia's Idag), and
+    # the clinic writes about the discharge.
+    messages.send_message(
+        built["Gösta"],
+        user=david,
+        body="Gösta skrivs ut på fredag. Hemtjänsten behöver vara på plats från lördag.",
+    )
+    # Ingrid: a kvittens asked for five days ago is still missing (flagged to Cecilia).
+    messages.send_message(
+        built["Ingrid"],
+        user=cecilia,
+        body="Planen skrivs på mötet. Kan ni bekräfta att läkemedelsgenomgången är gjord?",
+        receipt_requested=True,
+        at=_moment(today - timedelta(days=5), 10),
+    )
+    run_reminders(today)
 
 
 def _written_consent(
@@ -470,8 +536,9 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
 
     consent_day = start + timedelta(days=1)
     _written_consent(case, user, partner, relative, child, consent_day, today)
+    # A called case's meeting is two days ahead: its invitations are due an answer.
     meeting_day = (
-        start + timedelta(days=7) if spec.stage != Stage.KALLAD else today + timedelta(days=4)
+        start + timedelta(days=7) if spec.stage != Stage.KALLAD else today + timedelta(days=2)
     )
     meeting = meetings.schedule_meeting(
         case,
@@ -487,7 +554,10 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
         case, meeting, user=user, at=_moment(min(start + timedelta(days=2), today), 11)
     )
     for invitation in meeting.invitations:
-        meetings.record_response(case, invitation, user=user, response=Response.KOMMER)
+        # A called case's units answer for themselves (coordinate_demo_cases); the
+        # närstående answered the coordinator by telephone.
+        if spec.stage != Stage.KALLAD or invitation.participant.unit_id is None:
+            meetings.record_response(case, invitation, user=user, response=Response.KOMMER)
     if spec.stage == Stage.KALLAD:
         return case
 
@@ -503,9 +573,7 @@ def _build_case(spec: DemoCase, user: User, serial: int, today: date) -> SipCase
     if spec.stage == Stage.MOTE_HALLET:
         return case
 
-    cases.set_role(
-        case, user=user, kind=CaseRoleKind.HUVUDANSVARIG, unit=user.unit, person_name=user.name
-    )
+    cases.set_role(case, user=user, kind=CaseRoleKind.HUVUDANSVARIG, holder=user)
     plan = plans.plan_for(case)
     first_follow_up = meeting_day + timedelta(days=60)
     plans.save_plan(
@@ -780,6 +848,7 @@ def _history_case(
         },
         notes=None,
     )
+    # The history's coordinators have left (inactive): the role names them as text.
     cases.set_role(
         case, user=user, kind=CaseRoleKind.HUVUDANSVARIG, unit=user.unit, person_name=user.name
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from sip_tracker import clock
 from sip_tracker.cli_support import OneLineCommand, in_app
@@ -31,7 +32,7 @@ def send_reminders_command(day: datetime | None) -> None:
     Each reminder is made once: running it again for the same day adds nothing.
     """
     items = run_reminders(day.date() if day is not None else clock.today())
-    click.echo(_("%(count)d nya påminnelser.", count=len(items)))
+    click.echo(ngettext("%(num)d ny påminnelse.", "%(num)d nya påminnelser.", len(items)))
 
 
 @click.command("mail-status", cls=OneLineCommand)

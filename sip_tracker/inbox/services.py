@@ -24,6 +24,11 @@ from sip_tracker.organizations.models import Unit
 
 # Told to units that no longer take part: the item says only that access ended.
 _TO_FORMER_PARTICIPANTS = frozenset({InboxKind.CONSENT_WITHDRAWN})
+# News only while the meeting is ahead: a kallelse recorded afterwards (an import, the
+# demo's history) invites nobody to a meeting that has already started.
+_ABOUT_A_COMING_MEETING = frozenset(
+    {InboxKind.INVITATION, InboxKind.MEETING_MOVED, InboxKind.MEETING_CANCELLED, InboxKind.ANSWER}
+)
 
 
 def notify(
@@ -37,18 +42,24 @@ def notify(
     message: CaseMessage | None = None,
     dedupe_key: str | None = None,
 ) -> list[InboxItem]:
-    """Put one item in each named unit's inbox and in each named user's own.
+    """Put one item in each named unit's inbox and in each named user's own (unless the
+    user's whole unit is told: they see the unit's item).
 
     Only units (and users of units) taking part in the case are told, so nothing reaches a
     unit the person's consent does not cover. With dedupe_key (a reminder: the deadline and
     the day), an item already made for the same key and recipient is not made again.
     """
+    if meeting is not None and kind in _ABOUT_A_COMING_MEETING and meeting.starts_at <= utcnow():
+        return []
     targets: list[tuple[int, int | None]] = []
     for unit in units:
         unit_id = unit if isinstance(unit, int) else unit.id
         targets.append((unit_id, None))
+    whole_units = {unit_id for unit_id, _ in targets}
     for user in users:
-        targets.append((user.unit_id, user.id))
+        # A user whose whole unit is told sees the unit's item: one item, not two.
+        if user.unit_id not in whole_units:
+            targets.append((user.unit_id, user.id))
     items: list[InboxItem] = []
     for unit_id, user_id in dict.fromkeys(targets):
         if (

@@ -37,11 +37,13 @@ def send_message(
     body: str,
     receipt_requested: bool = False,
     corrects: CaseMessage | None = None,
+    at: datetime | None = None,
 ) -> CaseMessage:
     """Write a message on the case from the user's unit, and tell the other units taking part.
 
     Asking for a kvittens makes one receipt per other unit taking part now: a unit invited
-    later did not get the message when it was sent, so owes no receipt.
+    later did not get the message when it was sent, so owes no receipt. `at` is when it was
+    written, for a message recorded afterwards (the demo's history); default now.
     """
     if not can_change_case(user, case):
         raise PermissionDenied(_("Du kan inte skriva meddelanden i det här ärendet."))
@@ -62,7 +64,7 @@ def send_message(
         body=text,
         receipt_requested=receipt_requested,
         corrects_id=corrects.id if corrects is not None else None,
-        created_at=utcnow(),
+        created_at=at or utcnow(),
     )
     others = [u for u in units_taking_part(case) if u != user.unit_id]
     if receipt_requested:
