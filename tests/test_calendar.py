@@ -159,6 +159,19 @@ def test_a_bad_date_shows_this_week(client, make: Factory):
         assert client.get(f"/kalender?{query}").status_code == 200
 
 
+def test_a_date_at_the_end_of_the_calendar_shows_this_week(client, make: Factory):
+    """A date whose week or month runs past year 9999 or before year 1 is no server error."""
+    me = make.user()
+    make.commit()
+    login(client, me)
+    monday = clock.today() - timedelta(days=clock.today().weekday())
+    for day in ("9999-12-31", "9999-12-01", "0001-01-01", "0001-01-08"):
+        for view in ("week", "month"):
+            response = client.get(f"/kalender?view={view}&date={day}")
+            assert response.status_code == 200, (view, day)
+    assert f"date={monday.isoformat()}" in text(client, "/kalender?date=9999-12-31")
+
+
 def test_the_calendar_logs_a_read_of_each_case_shown_in_constant_queries(client, make: Factory):
     me = make.user()
     partner = make.unit()

@@ -67,12 +67,18 @@ def _next_month(first: date) -> date:
     return (first + timedelta(days=32)).replace(day=1)
 
 
+# The years the calendar pages through: its neighbouring weeks and months stay within
+# what a date can hold (year 1 to 9999), and no SIP meeting lies outside them.
+YEARS = range(1900, 3000)
+
+
 def _day_from(text: str | None) -> date:
-    """The day asked for in the query string; today if none or not a date."""
+    """The day asked for in the query string; today if none, not a date or out of YEARS."""
     try:
-        return date.fromisoformat(text) if text else clock.today()
+        day = date.fromisoformat(text) if text else clock.today()
     except ValueError:
         return clock.today()
+    return day if day.year in YEARS else clock.today()
 
 
 def _start_of(day: date) -> datetime:
