@@ -175,3 +175,17 @@ def test_the_calendar_and_the_roles_work_at_375_px(axe_page: Page, demo_cases) -
         if width > 375:
             wide.append((path, width))
     assert wide == []
+
+
+def test_mina_arenden_the_case_and_its_follow_ups_work_at_375_px(axe_page: Page, demo_cases) -> None:
+    """Their tables scroll inside their own box; the page itself does not scroll sideways."""
+    followed, followed_user, _ = demo_cases[Stage.UPPFOLJNING]
+    axe_page.set_viewport_size({"width": 375, "height": 800})
+    log_in(axe_page, followed_user)
+    wide = []
+    for path in ["/", f"/cases/{followed}", f"/cases/{followed}/follow-ups"]:
+        axe_page.goto(path)
+        width = axe_page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            wide.append((path, width))
+    assert wide == []
