@@ -131,6 +131,20 @@ def test_an_invited_units_user_answers_for_their_own_unit(
     assert items(InboxKind.ANSWER) == [(initiating, None, world.meeting)]
 
 
+def test_opening_the_invitation_and_answering_it_opens_the_case_for_the_unit(
+    make: Factory, client: FlaskClient
+) -> None:
+    """Reached from the inbox, the meeting page is where the invited unit opens the case: it
+    is then no longer marked "Ny" in Mina ärenden, as after opening the case page."""
+    world = build(make, client, starts_at=SUMMER_START_UTC, sent=True)
+    reader = partner_user(make, world)
+    login(client, reader)
+    assert ">Ny<" in client.get("/?scope=unit").get_data(as_text=True)
+    assert client.get(world.url("")).status_code == 200
+    assert answer(client, world).status_code == 302
+    assert ">Ny<" not in client.get("/?scope=unit").get_data(as_text=True)
+
+
 def test_proposing_another_time_needs_the_time_and_keeps_the_input(
     make: Factory, client: FlaskClient
 ) -> None:

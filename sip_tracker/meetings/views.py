@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from sip_tracker.cases.access import can_change_case, can_view_case, load_case
 from sip_tracker.cases.codes import RESPONSE_LABELS, ParticipantKind, Response
 from sip_tracker.cases.models import Participant, SipCase
+from sip_tracker.cases.services import mark_seen
 from sip_tracker.db import db
 from sip_tracker.i18n import local_datetime, to_utc
 from sip_tracker.meetings import services
@@ -228,7 +229,10 @@ def _show_page(
 @login_required
 def show(case_id: int, meeting_id: int) -> Page:
     case = load_case(case_id)
-    return _show_page(case, _meeting(case, meeting_id))
+    meeting = _meeting(case, meeting_id)
+    # The inbox's invitation leads here: the invited unit has opened the case (no longer new).
+    mark_seen(case, user=current_user)
+    return _show_page(case, meeting)
 
 
 @bp.route("/<int:meeting_id>/kallelse", methods=["POST"])
