@@ -227,6 +227,10 @@ def test_kallelse_answer_and_kvittens_between_kommun_and_region(page: Page, worl
 
     # The kommun's coordinator: the answer and the message wait in the inbox.
     log_in(page, world.kommun_email, KOMMUN_USER, KOMMUN_UNIT)
+    expect(page).to_have_url(re.compile(r"/idag$"))
+    expect(agenda_lines(page).filter(has_text="Oläst meddelande")).to_have_count(1)
+    owed = agenda_lines(page).filter(has_text="Kvittera meddelande")
+    expect(owed).to_contain_text(f"Från {REGION_UNIT} {today.isoformat()}.")
     expect_unread(page, "2 olästa")
     inbox_link(page).click()
     answer = inbox_item(page, "Svar på kallelse")
