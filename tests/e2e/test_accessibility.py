@@ -177,7 +177,9 @@ def test_the_calendar_and_the_roles_work_at_375_px(axe_page: Page, demo_cases) -
     assert wide == []
 
 
-def test_mina_arenden_the_case_and_its_follow_ups_work_at_375_px(axe_page: Page, demo_cases) -> None:
+def test_mina_arenden_the_case_and_its_follow_ups_work_at_375_px(
+    axe_page: Page, demo_cases
+) -> None:
     """Their tables scroll inside their own box; the page itself does not scroll sideways."""
     followed, followed_user, _ = demo_cases[Stage.UPPFOLJNING]
     axe_page.set_viewport_size({"width": 375, "height": 800})
