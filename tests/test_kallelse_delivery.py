@@ -297,6 +297,17 @@ def test_moving_a_called_meeting_tells_the_invited_and_updates_the_ics(
     assert attendees["mailto:ljuset@vard.example"] == ("Vårdcentralen Ljuset", "ACCEPTED")
 
 
+def test_every_download_of_the_ics_holds_one_uid_the_meetings(
+    make: Factory, client: FlaskClient
+) -> None:
+    """No second UID (a new one for the file each time) beside the event's stable one."""
+    world = build(make, client, starts_at=SUMMER_START_UTC, sent=True)
+    downloads = [client.get(world.url("/kallelse.ics")).data for _ in range(2)]
+    uids = [[line for line in d.splitlines() if line.startswith(b"UID:")] for d in downloads]
+    assert len(uids[0]) == 1
+    assert uids[0] == uids[1]
+
+
 def test_a_unit_without_a_functional_mailbox_is_no_attendee(
     make: Factory, client: FlaskClient
 ) -> None:

@@ -113,4 +113,7 @@ def kallelse_calendar(case: SipCase, meeting: Meeting, *, sender: User | None = 
         method="CANCEL" if meeting.cancelled_at is not None else "REQUEST",
         subcomponents=[event],
     )
+    # Calendar.new gives the file a UID of its own, new in every download (RFC 7986); the
+    # event's stable UID is the one calendars go by, so the file carries only that one.
+    del calendar["UID"]
     return calendar.to_ical()
