@@ -4,7 +4,7 @@ and correct with a new message; nothing sent is ever changed, and others see not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -20,7 +20,7 @@ from sip_tracker.cases import services as cases
 from sip_tracker.cases.codes import ParticipantKind
 from sip_tracker.cases.models import SipCase
 from sip_tracker.cases.retention import purge_case
-from sip_tracker.db import db
+from sip_tracker.db import db, utcnow
 from sip_tracker.inbox.models import InboxItem, InboxKind
 from sip_tracker.messages import services as messages
 from sip_tracker.messages.models import CaseMessage, MessageReceipt
@@ -463,6 +463,19 @@ def test_the_plan_established_and_changed_reaches_the_other_units(make):
     plans.establish_plan(case, user=a)
     assert len(_items(InboxKind.PLAN)) == 3  # each new version
     assert {i.unit_id for i in _items(InboxKind.PLAN)} == {w.unit_b}
+
+
+def test_a_plan_version_recorded_afterwards_is_no_news(make):
+    w = build(make)
+    a = db.session.get_one(User, w.a)
+    case = make.case(a)
+    furnish(case, a, [db.session.get_one(Unit, w.unit_b)])
+    before = len(_items(InboxKind.PLAN))
+
+    # A version established a month ago, recorded now (an import of another system's plan).
+    plans.establish_plan(case, user=a, at=utcnow() - timedelta(days=30))
+
+    assert len(_items(InboxKind.PLAN)) == before
 
 
 def test_the_migrations_create_the_message_triggers(empty_database):  # noqa: F811

@@ -270,7 +270,7 @@ def test_idag_costs_the_same_statements_however_much_is_due(client, make):
     with counted_queries() as many:
         page = client.get("/idag")
     assert text(page).count("<strong>Svara på kallelse</strong>") == 6
-    assert text(page).count("<strong>Kvittens saknas</strong>") == 6
+    assert text(page).count("<strong>Kvittens väntas</strong>") == 6
     assert len(many) == len(few)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -218,7 +218,9 @@ def establish_plan(case: SipCase, *, user: User, at: datetime | None = None) -> 
     db.session.flush()
     refresh_due(case)
     record_change("plan.establish", case, user, f"version {version.number}")
-    _tell_other_units(case, user)
+    if established_at >= utcnow() - timedelta(days=1):
+        # News for the other units; not a plan recorded afterwards (an import's history).
+        _tell_other_units(case, user)
     return version
 
 

@@ -10,6 +10,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from sip_tracker import clock
 from sip_tracker.auth.models import User
 from sip_tracker.cases.models import SipCase
 from sip_tracker.cases.workflow import DeadlineKind, deadline_kind
@@ -33,6 +34,7 @@ LABELS = {
     "message": _l("Oläst meddelande"),
     "acknowledge": _l("Kvittera meddelande"),
     "receipt_missing": _l("Kvittens saknas"),
+    "receipt_awaited": _l("Kvittens väntas"),
 }
 
 
@@ -209,10 +211,11 @@ def _messages(agenda: Agenda, user: User, only_mine: bool) -> None:
         sent = local_date(message.created_at)
         waiting = ", ".join(r.unit.name for r in message.receipts if r.acknowledged_at is None)
         detail = _("Skickat %(date)s. Väntar på %(units)s.", date=sent.isoformat(), units=waiting)
+        due = _receipt_due(message)
         agenda.add(
             Due(
-                LABELS["receipt_missing"],
-                _receipt_due(message),
+                LABELS["receipt_missing" if due < clock.today() else "receipt_awaited"],
+                due,
                 case,
                 [_thread_link(case)],
                 detail,
