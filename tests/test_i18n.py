@@ -46,6 +46,24 @@ def test_every_ui_string_has_an_english_translation():
     assert problems == []
 
 
+# English words whose plural is the singular.
+SAME_IN_THE_PLURAL = {"%(num)d oläst"}
+
+
+def test_english_plurals_read_as_plurals():
+    """ "4 items", never "4 item": a plural entry's English forms differ (invariant words aside)."""
+    with CATALOG.open("rb") as handle:
+        catalog = read_po(handle)
+    singular_as_plural = [
+        m.id[0]
+        for m in catalog
+        if isinstance(m.id, tuple)
+        and m.string[0] == m.string[1]
+        and m.id[0] not in SAME_IN_THE_PLURAL
+    ]
+    assert singular_as_plural == []
+
+
 def test_the_catalog_holds_every_string_in_the_code_and_templates():
     from babel.messages.extract import extract_from_dir
 
