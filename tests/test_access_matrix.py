@@ -155,6 +155,9 @@ class FewWriters(CaseRoute):
 # mötesledare with an account is named.
 ANSWERS_OWN = FewWriters(writers=(("C", frozenset({"B1"})),))
 ANSWERS_TABLE = FewWriters(writers=(("C", frozenset({"A1"})), ("W", frozenset({"A1"}))))
+# Planning, moving, cancelling, calling and recording meetings: the initiating unit (or the
+# mötesledare's); B1, invited to C, answers but does not run C's meetings.
+RUNS_MEETINGS = FewWriters(writers=(("C", frozenset({"A1"})), ("W", frozenset({"A1"}))))
 
 
 @dataclass(frozen=True)
@@ -376,14 +379,14 @@ ROUTES: dict[str, Kind] = {
     "/cases/<int:case_id>/handlingsplan": CaseRoute(),
     "/cases/<int:case_id>/kartlaggning": CaseRoute(),
     "/cases/<int:case_id>/meetings/<int:meeting_id>": CaseRoute(shows=True),
-    "/cases/<int:case_id>/meetings/<int:meeting_id>/edit": CaseRoute(),
-    "/cases/<int:case_id>/meetings/<int:meeting_id>/held": CaseRoute(),
-    "/cases/<int:case_id>/meetings/<int:meeting_id>/kallelse": CaseRoute(),
+    "/cases/<int:case_id>/meetings/<int:meeting_id>/edit": RUNS_MEETINGS,
+    "/cases/<int:case_id>/meetings/<int:meeting_id>/held": RUNS_MEETINGS,
+    "/cases/<int:case_id>/meetings/<int:meeting_id>/kallelse": RUNS_MEETINGS,
     "/cases/<int:case_id>/meetings/<int:meeting_id>/kallelse.ics": CaseRoute(shows=True),
     "/cases/<int:case_id>/meetings/<int:meeting_id>/responses": ANSWERS_TABLE,
     "/cases/<int:case_id>/meetings/<int:meeting_id>/answer": ANSWERS_OWN,
-    "/cases/<int:case_id>/meetings/<int:meeting_id>/cancel": CaseRoute(),
-    "/cases/<int:case_id>/meetings/new": CaseRoute(),
+    "/cases/<int:case_id>/meetings/<int:meeting_id>/cancel": RUNS_MEETINGS,
+    "/cases/<int:case_id>/meetings/new": RUNS_MEETINGS,
     "/cases/<int:case_id>/messages": CaseRoute(shows=True),  # the thread; POST writes
     "/cases/<int:case_id>/messages/<int:message_id>/receipt": ReceiptRoute(),
     "/cases/<int:case_id>/participants": CaseRoute(),

@@ -368,6 +368,26 @@ def test_cancelling_tells_the_invited_and_the_ics_cancels(
     db.session.rollback()
 
 
+def test_an_invited_unit_neither_moves_nor_cancels_nor_records_the_meeting(
+    make: Factory, client: FlaskClient
+) -> None:
+    """The invited unit answers for itself; the meeting is run by the initiating unit (or
+    the mötesledare's): no buttons, 403 on every form, nothing changed."""
+    world = build(make, client, starts_at=SUMMER_START_UTC, sent=True)
+    login(client, db.session.get_one(User, partner_user(make, world)))
+
+    page = text(client.get(world.url("")))
+    for button in ("Ändra tid, plats eller deltagare", "Ställ in mötet", "Registrera hållet möte"):
+        assert button not in page
+    assert client.post(world.url("/cancel"), data={"reason": "Vi kan inte."}).status_code == 403
+    for path in ("/edit", "/cancel", "/held"):
+        assert client.get(world.url(path)).status_code == 403
+    db.session.expire_all()
+    meeting = db.session.get_one(Meeting, world.meeting)
+    assert (meeting.cancelled_at, meeting.sequence) == (None, 0)
+    db.session.rollback()
+
+
 def test_a_held_meeting_cannot_be_cancelled(make: Factory, client: FlaskClient) -> None:
     starts_at = utcnow() - timedelta(days=1)
     world = build(

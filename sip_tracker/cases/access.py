@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from sip_tracker.auth.models import Role, User, review_units
-from sip_tracker.cases.codes import FINAL_STAGES
+from sip_tracker.cases.codes import FINAL_STAGES, CaseRoleKind
 from sip_tracker.cases.models import Consent, Participant, SipCase, consent_unit
 from sip_tracker.db import db
 from sip_tracker.organizations.models import Unit
@@ -103,6 +103,18 @@ def can_change_case(user: User, case: SipCase) -> bool:
     if user.role == Role.GRANSKARE:
         return False
     return can_view_case(user, case) and case.stage not in FINAL_STAGES
+
+
+def may_manage_meetings(user: User, case: SipCase) -> bool:
+    """Whether the user plans, moves, cancels, calls and records the case's meetings: a
+    coordinator of the initiating unit or of the mötesledare's unit. An invited unit
+    answers for itself; it does not move or cancel another organisation's meeting."""
+    if not can_change_case(user, case):
+        return False
+    leader = case.role(CaseRoleKind.MOTESLEDARE)
+    return user.unit_id == case.initiating_unit_id or (
+        leader is not None and leader.user is not None and user.unit_id == leader.unit_id
+    )
 
 
 def shares_person(person_id: int, unit_ids: Units) -> bool:

@@ -19,6 +19,7 @@ from sip_tracker.cases import services
 from sip_tracker.cases.access import (
     can_change_case,
     load_case,
+    may_manage_meetings,
     sees_person_details,
     visible_related,
 )
@@ -220,6 +221,7 @@ def show(case_id: int) -> tuple[str, int]:
         case=case,
         activities=db.session.scalars(activities_for_case(case.id)).all(),
         can_change=can_change_case(current_user, case),
+        manages_meetings=may_manage_meetings(current_user, case),
         can_move=lambda stage: can_move(case, Stage(stage)),
         reason_form=ReasonForm(formdata=None),
         person_details=sees_person_details(current_user, case.person),

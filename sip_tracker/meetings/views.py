@@ -10,7 +10,12 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as HTTPResponse
 from wtforms.fields.choices import SelectChoice
 
-from sip_tracker.cases.access import can_change_case, can_view_case, load_case
+from sip_tracker.cases.access import (
+    can_change_case,
+    can_view_case,
+    load_case,
+    may_manage_meetings,
+)
 from sip_tracker.cases.codes import RESPONSE_LABELS, ParticipantKind, Response
 from sip_tracker.cases.models import Participant, SipCase
 from sip_tracker.cases.services import mark_seen
@@ -40,6 +45,12 @@ def _meeting(case: SipCase, meeting_id: int) -> Meeting:
     if meeting is None or meeting.case_id != case.id:
         abort(404)
     return meeting
+
+
+def _require_manager(case: SipCase) -> None:
+    """403 for a user who changes the case but does not run its meetings (an invited unit)."""
+    if not may_manage_meetings(current_user, case):
+        abort(403)
 
 
 def _to_meeting(case: SipCase, meeting: Meeting) -> HTTPResponse:
@@ -161,6 +172,7 @@ def _save_meeting(
 @login_required
 def new(case_id: int) -> HTTPResponse | Page:
     case = load_case(case_id, change=True)
+    _require_manager(case)
     form = _meeting_form(case)
     clashes: list[dict[str, str]] = []
     if form.validate_on_submit():
@@ -175,6 +187,7 @@ def new(case_id: int) -> HTTPResponse | Page:
 @login_required
 def edit(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     case = load_case(case_id, change=True)
+    _require_manager(case)
     meeting = _meeting(case, meeting_id)
     # A form sent after the meeting was held goes to the service, which refuses it with the
     # user's input kept (409: it was held since the form was loaded).
@@ -208,7 +221,7 @@ def _show_page(
         form=submitted,
         case=case,
         meeting=meeting,
-        can_change=can_change_case(current_user, case),
+        can_change=may_manage_meetings(current_user, case),
         may_record=services.may_record_answers(current_user, case),
         own_invitation=own,
         may_answer=own is not None
@@ -239,6 +252,7 @@ def show(case_id: int, meeting_id: int) -> Page:
 @login_required
 def send_kallelse(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     case = load_case(case_id, change=True)
+    _require_manager(case)
     meeting = _meeting(case, meeting_id)
     form = KallelseForm()
     if form.validate_on_submit():
@@ -345,6 +359,7 @@ def answer(case_id: int, meeting_id: int) -> HTTPResponse | Page:
 @login_required
 def cancel(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     case = load_case(case_id, change=True)
+    _require_manager(case)
     meeting = _meeting(case, meeting_id)
     if request.method == "GET":  # a form sent goes to the service, which keeps its input
         if meeting.held_at is not None:
@@ -412,6 +427,7 @@ def _held_form(meeting: Meeting) -> HeldForm:
 @login_required
 def held(case_id: int, meeting_id: int) -> HTTPResponse | Page:
     case = load_case(case_id, change=True)
+    _require_manager(case)
     meeting = _meeting(case, meeting_id)
     if request.method == "GET":  # a form sent goes to the service, which keeps its input
         if meeting.held_at is not None:
