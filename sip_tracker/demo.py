@@ -109,7 +109,11 @@ DEMO_USERS = (
         ),
     ),
     DemoUser(
-        "admin@sip.example", "Ali Admin", Role.ADMINISTRATOR, "Akutsjukhuset, medicinavdelning 12"
+        # The kommun's system administrator, at the unit whose inbox the demo fills.
+        "admin@sip.example",
+        "Ali Admin",
+        Role.ADMINISTRATOR,
+        "Socialtjänsten Stockholm, vuxenenheten",
     ),
 )
 
