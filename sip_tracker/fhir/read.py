@@ -43,7 +43,7 @@ from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import URL
 
 from sip_tracker.audit.models import AuditEvent
-from sip_tracker.db import UTCDateTime, db, utcnow
+from sip_tracker.db import POSTGRESQL_SESSION, UTCDateTime, db, utcnow
 from sip_tracker.fhir.access import organisation_may_read
 from sip_tracker.fhir.models import ApiToken, StoredResource
 from sip_tracker.fhir.tokens import PREFIX, digest
@@ -297,6 +297,8 @@ class _Connections:
         for cursor in stale:  # another database or setting (tests, a config change)
             cursor.connection.close()
         connection = psycopg.connect(conninfo, autocommit=True)
+        for setting in POSTGRESQL_SESSION:
+            connection.execute(setting)
         connection.execute(f"SET synchronous_commit = {'on' if synchronous else 'off'}")
         return psycopg.RawCursor(connection)
 
